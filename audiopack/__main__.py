@@ -1,0 +1,3 @@
+from audiopack.cli import main
+
+main()

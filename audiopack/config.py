@@ -1,0 +1,82 @@
+"""BuildConfig: every setting of a build, validated at construction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audiopack.errors import ConfigError
+
+ENGINES = ("auto", "espeak", "edge")
+FORMATS = ("mp3", "m4b", "both")
+DEFAULT_VOICE = "zh-CN-YunyangNeural"
+
+_RATE_RE = re.compile(r"[+-]\d{1,3}%")
+_PITCH_RE = re.compile(r"[+-]\d{1,3}Hz")
+
+
+def validate_prosody(rate: str, volume: str, pitch: str) -> None:
+    """Check edge-tts style prosody strings ("+10%", "-5%", "+0Hz"); ConfigError quoting the value."""
+    for option, value, pattern, example in (
+        ("--rate", rate, _RATE_RE, "+10%"),
+        ("--volume", volume, _RATE_RE, "-5%"),
+        ("--pitch", pitch, _PITCH_RE, "+0Hz"),
+    ):
+        if not pattern.fullmatch(value):
+            raise ConfigError(f"invalid {option} {value!r}: use a signed value such as {example}")
+    if not -100 <= int(rate[:-1]) <= 200:
+        raise ConfigError(f"invalid --rate {rate!r}: must be between -100% and +200%")
+    if not -100 <= int(volume[:-1]) <= 100:
+        raise ConfigError(f"invalid --volume {volume!r}: must be between -100% and +100%")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    manuscript: Path
+    output_dir: Path | None = None
+    title: str | None = None
+    engine: str = "auto"
+    voice: str = DEFAULT_VOICE
+    rate: str = "+0%"
+    volume: str = "+0%"
+    pitch: str = "+0Hz"
+    proxy: str | None = None
+    jobs: int = 4
+    pause_sentence_s: float = 0.4
+    pause_point_s: float = 0.8
+    pause_heading_s: float = 1.0
+    placeholder: str = "某"
+    lexicon: Path | None = None
+    formats: str = "both"
+    cache_dir: Path | None = None
+    cover: Path | None = None
+    lrc_encoding: str = "utf-8"
+    artist: str = "audiopack"
+    mp3_bitrate_k: int = 64
+    aac_bitrate_k: int = 48
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
+        if self.formats not in FORMATS:
+            raise ConfigError(f"unknown format {self.formats!r}: choose one of {', '.join(FORMATS)}")
+        validate_prosody(self.rate, self.volume, self.pitch)
+        if not 1 <= self.jobs <= 32:
+            raise ConfigError(f"invalid --jobs {self.jobs}: use 1 to 32")
+        for name, value in (
+            ("--pause-sentence", self.pause_sentence_s),
+            ("--pause-point", self.pause_point_s),
+            ("--pause-heading", self.pause_heading_s),
+        ):
+            if not 0.0 <= value <= 10.0:
+                raise ConfigError(f"invalid {name} {value}: use 0 to 10 seconds")
+        if self.lrc_encoding.lower().replace("-", "") not in ("utf8", "gb18030"):
+            raise ConfigError(f"invalid --lrc-encoding {self.lrc_encoding!r}: use utf-8 or gb18030")
+
+    @property
+    def pack_dir(self) -> Path:
+        if self.output_dir is not None:
+            return self.output_dir
+        return Path("output") / self.manuscript.stem

@@ -1,0 +1,30 @@
+"""Speech engines behind one small interface, looked up by name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from audiopack.model import Clip
+
+
+class Engine(Protocol):
+    """A text-to-speech engine.
+
+    ``synthesize`` receives the sentences of one request (speech text, already normalised) and
+    returns one clip of 24 kHz mono PCM whose ``sentences`` has exactly one timing per input
+    sentence, in order, each covering that sentence's speech (leading/trailing silence may be
+    included; the stitcher trims it).
+    """
+
+    name: str
+
+    def fingerprint(self) -> dict[str, str]:
+        """Everything that changes the audio (engine version, voice, rate...), for cache keys."""
+        ...
+
+    async def synthesize(self, sentences: Sequence[str]) -> Clip: ...
+
+    async def aclose(self) -> None:
+        """Release resources (threads, sessions)."""
+        ...

@@ -1,0 +1,241 @@
+"""The audio boundary: trimming, piece layout, loudness, encoding, and stream-copy joins.
+
+A *piece* is the audio of one heading or point. Its PCM length is chosen so that both encoders
+produce whole frames with nothing left over: with N ≡ -ENCODER_PAD (mod GRID) samples, LAME
+(576-sample frames) and ffmpeg's AAC encoder (1024-sample frames) both emit exactly
+N + ENCODER_PAD decoded samples. Pieces can therefore be encoded once, cached, and joined into
+chapter MP3s and the M4B by byte concatenation, and the MP3 and AAC timelines agree exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from audiopack.errors import ToolError
+from audiopack.ffmpeg import ffmpeg_exe
+from audiopack.model import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+GRID = 9216  # lcm(576, 1024): MP3 and AAC frame boundaries coincide every GRID samples
+ENCODER_PAD = 1152  # extra decoded samples both encoders add to a GRID-aligned piece
+MP3_DELAY = 1105  # LAME encoder + decoder delay: where sample 0 of a piece is heard
+AAC_DELAY = 1024  # AAC priming samples
+SILENCE_THRESHOLD = 330  # about -40 dBFS: quieter is treated as silence when trimming
+TRIM_MARGIN = int(0.02 * SAMPLE_RATE)  # keep 20 ms around speech so soft onsets survive
+TARGET_LUFS = -16.0
+PEAK_LIMIT = 10 ** (-3.0 / 20)  # sample-peak ceiling leaving room for true peak <= -1.5 dBTP
+
+Int16Array = npt.NDArray[np.int16]
+FloatArray = npt.NDArray[np.float64]
+
+
+def seconds_to_frames(seconds: float) -> int:
+    return round(seconds * SAMPLE_RATE)
+
+
+def frames_to_seconds(frames: int) -> float:
+    return round(frames / SAMPLE_RATE, 3)
+
+
+def pcm_array(pcm: bytes) -> Int16Array:
+    return np.frombuffer(pcm, dtype="<i2")
+
+
+def speech_bounds(samples: Int16Array) -> tuple[int, int]:
+    """First and last audible sample (with a small margin); (0, 0) for silence."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD)
+    if loud.size == 0:
+        return 0, 0
+    return max(0, int(loud[0]) - TRIM_MARGIN), min(len(samples), int(loud[-1]) + TRIM_MARGIN + 1)
+
+
+@dataclass(frozen=True)
+class PieceAudio:
+    """Laid-out PCM of one piece and where each sentence's speech lies in it (sample frames)."""
+
+    samples: Int16Array
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def decoded_frames(self) -> int:
+        """Length of the piece once encoded and decoded (MP3 and AAC alike)."""
+        return len(self.samples) + ENCODER_PAD
+
+
+def aligned_length(content_frames: int) -> int:
+    """The smallest piece length >= content_frames that encodes to whole frames in both codecs."""
+    blocks = -(-(content_frames + ENCODER_PAD) // GRID)
+    return max(1, blocks) * GRID - ENCODER_PAD
+
+
+def lay_out_piece(
+    sentences: Sequence[Int16Array | None], lead_frames: int, gap_frames: int, tail_frames: int
+) -> PieceAudio:
+    """Join trimmed sentence audio with exact pauses; ``None`` marks an unspoken sentence.
+
+    Collects the parts and joins them once (linear time), then pads the tail to the grid.
+    """
+    parts: list[Int16Array] = [np.zeros(lead_frames, dtype="<i2")]
+    spans: list[tuple[int, int]] = []
+    position = lead_frames
+    spoken_before = False
+    for audio in sentences:
+        if audio is None:
+            spans.append((position, position))
+            continue
+        start, end = speech_bounds(audio)
+        if end <= start:
+            spans.append((position, position))
+            continue
+        if spoken_before:
+            parts.append(np.zeros(gap_frames, dtype="<i2"))
+            position += gap_frames
+        parts.append(audio[start:end])
+        spans.append((position, position + end - start))
+        position += end - start
+        spoken_before = True
+    total = aligned_length(position + tail_frames)
+    parts.append(np.zeros(total - position, dtype="<i2"))
+    return PieceAudio(np.concatenate(parts).astype("<i2"), tuple(spans))
+
+
+def integrated_loudness(samples: Int16Array) -> float | None:
+    """ITU-R BS.1770 integrated loudness in LUFS; None when too short or silent to measure."""
+    if len(samples) < SAMPLE_RATE // 2 or not np.any(samples):
+        return None
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(SAMPLE_RATE)
+    value = float(meter.integrated_loudness(samples.astype(np.float64) / 32768.0))
+    return value if np.isfinite(value) else None
+
+
+def limit_peaks(signal: FloatArray, ceiling: float) -> FloatArray:
+    """A look-ahead peak limiter: smooth gain reduction wherever |signal| would pass ceiling."""
+    magnitude = np.abs(signal)
+    if magnitude.size == 0 or float(magnitude.max()) <= ceiling:
+        return signal
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    needed = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
+    window = int(0.005 * SAMPLE_RATE)
+    gain = minimum_filter1d(needed, size=2 * window + 1)
+    gain = uniform_filter1d(gain, size=window)
+    # The moving average can lift the gain above what a peak needs; take the safe minimum.
+    gain = np.minimum(gain, minimum_filter1d(needed, size=window + 1))
+    limited: FloatArray = signal * gain
+    return np.clip(limited, -ceiling, ceiling)
+
+
+def normalise_loudness(samples: Int16Array, target_lufs: float = TARGET_LUFS) -> Int16Array:
+    """Bring speech to ``target_lufs`` with a peak ceiling; silence is returned unchanged."""
+    loudness = integrated_loudness(samples)
+    if loudness is None:
+        return samples
+    gain = 10 ** ((target_lufs - loudness) / 20)
+    signal = samples.astype(np.float64) / 32768.0 * gain
+    signal = limit_peaks(signal, PEAK_LIMIT)
+    return np.round(signal * 32767.0).astype("<i2")
+
+
+@dataclass(frozen=True)
+class Codec:
+    """One output encoding of pieces: a file suffix and the ffmpeg arguments that make it."""
+
+    suffix: str
+    args: tuple[str, ...]
+
+    @property
+    def tag(self) -> str:
+        return self.suffix + ":" + " ".join(self.args)
+
+
+def mp3_codec(bitrate_k: int) -> Codec:
+    return Codec(
+        "mp3",
+        ("-c:a", "libmp3lame", "-b:a", f"{bitrate_k}k", "-write_xing", "0",
+         "-id3v2_version", "0", "-f", "mp3"),
+    )  # fmt: skip
+
+
+def aac_codec(bitrate_k: int) -> Codec:
+    return Codec("aac", ("-c:a", "aac", "-b:a", f"{bitrate_k}k", "-f", "adts"))
+
+
+def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> None:
+    """Encode PCM into each (codec, path) in one ffmpeg run; each file appears atomically."""
+    if not outputs:
+        return
+    temps: list[tuple[Path, Path]] = []
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"]  # fmt: skip
+    for codec, path in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".enc-", suffix="." + codec.suffix, dir=path.parent)
+        os.close(fd)
+        temps.append((Path(name), path))
+        args += [*codec.args, "-y", name]
+    try:
+        result = subprocess.run(args, input=samples.tobytes(), capture_output=True, check=False)
+        if result.returncode != 0:
+            lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise ToolError(f"ffmpeg failed to encode audio: {lines[-1] if lines else '?'}")
+        for temp, final in temps:
+            os.replace(temp, final)
+    except OSError as e:
+        raise ToolError(f"cannot run ffmpeg: {e}") from e
+    finally:
+        for temp, _ in temps:
+            temp.unlink(missing_ok=True)
+
+
+def mp3_frame_count(data: bytes) -> int:
+    """Number of MPEG audio frames in raw MP3 bytes (no tags), by walking frame headers."""
+    bitrates = {3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+                2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}  # fmt: skip
+    rates = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+    count, i = 0, 0
+    while i + 4 <= len(data):
+        if data[i] != 0xFF or data[i + 1] & 0xE0 != 0xE0:
+            i += 1
+            continue
+        version = (data[i + 1] >> 3) & 3
+        bitrate_index, rate_index = data[i + 2] >> 4, (data[i + 2] >> 2) & 3
+        if version == 1 or rate_index == 3 or bitrate_index in (0, 15):
+            i += 1
+            continue
+        bitrate = bitrates[3 if version == 3 else 2][bitrate_index] * 1000
+        coefficient = 144 if version == 3 else 72
+        count += 1
+        i += coefficient * bitrate // rates[version][rate_index] + ((data[i + 2] >> 1) & 1)
+    return count
+
+
+def adts_frame_count(data: bytes) -> int:
+    count, i = 0, 0
+    while i + 7 <= len(data) and data[i] == 0xFF and data[i + 1] & 0xF0 == 0xF0:
+        length = ((data[i + 3] & 3) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
+        if length < 7:
+            break
+        count += 1
+        i += length
+    return count
+
+
+def concatenate_files(parts: Sequence[Path], destination: Path) -> None:
+    """Join encoded pieces by stream copy (bytes), streaming: memory stays flat."""
+    with destination.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)

@@ -1,0 +1,586 @@
+"""The online engine: Microsoft Edge neural voices through edge-tts 7.x.
+
+One request per call: the sentences are joined and sent as one SSML text over edge-tts's
+WebSocket client, asking for ``SentenceBoundary`` metadata. The MP3 is decoded to PCM and the
+service's sentence boundaries (which may split or merge sentences differently from ours) are
+mapped onto our sentences by character position; without usable metadata the sentences are
+placed proportionally to their length.
+
+Every failure of an attempt (network, handshake, protocol, timeout, undecodable audio) is
+retried with exponential backoff and jitter; a fresh ``edge_tts.Communicate`` is built for
+each attempt because its ``stream()`` runs only once.
+
+``AUDIOPACK_EDGE_URL`` (and ``AUDIOPACK_EDGE_VOICES_URL``) point the client at another
+endpoint, e.g. the fake service of the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+import numpy as np
+
+from audiopack.engines.voices import BUILTIN_ZH_VOICES, VoiceInfo, check_voice
+from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError, ToolError
+from audiopack.ffmpeg import decode_to_pcm, ffmpeg_exe
+from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
+
+try:
+    import edge_tts
+    from edge_tts import communicate as _communicate
+    from edge_tts import constants as _constants
+    from edge_tts import voices as _voices
+    from edge_tts.data_classes import TTSConfig
+    from edge_tts.exceptions import (
+        EdgeTTSException,
+        NoAudioReceived,
+        SkewAdjustmentError,
+        UnexpectedResponse,
+        UnknownResponse,
+        WebSocketError,
+    )
+except ImportError as e:  # pragma: no cover - it is a dependency
+    raise EngineUnavailableError(
+        "the edge engine needs the edge-tts package: pip install 'edge-tts>=7,<8'"
+    ) from e
+
+__all__ = [
+    "BUILTIN_ZH_VOICES",
+    "ENV_URL",
+    "ENV_VOICES_URL",
+    "Boundary",
+    "EdgeEngine",
+    "VoiceInfo",
+    "align_sentences",
+    "apply_endpoint_override",
+    "check_voice",
+    "list_voices",
+    "probe",
+    "proportional_timings",
+]
+
+log = logging.getLogger(__name__)
+
+ENV_URL = "AUDIOPACK_EDGE_URL"
+ENV_VOICES_URL = "AUDIOPACK_EDGE_VOICES_URL"
+DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
+
+_DEFAULT_WSS_URL: str = _constants.WSS_URL
+_DEFAULT_VOICE_LIST: str = _constants.VOICE_LIST
+_TICKS_PER_SECOND = 10_000_000
+_BACKOFF_CAP_S = 8.0
+#: Metadata reaching this far past the end of the audio is not trusted.
+_METADATA_SLACK_FRAMES = SAMPLE_RATE
+#: Below this share of our characters found in the boundary texts, metadata is not trusted.
+_MIN_MATCHED_SHARE = 0.5
+
+
+# --------------------------------------------------------------------------------------------
+# Endpoint override
+
+
+def _with_query(url: str) -> str:
+    # edge-tts appends "&ConnectionId=…&Sec-MS-GEC=…" (or "&Sec-MS-GEC=…") to the URL.
+    return url if "?" in url else url + "?"
+
+
+def apply_endpoint_override() -> None:
+    """Point edge-tts at ``AUDIOPACK_EDGE_URL`` / ``AUDIOPACK_EDGE_VOICES_URL`` when set.
+
+    edge-tts imports ``WSS_URL`` and ``VOICE_LIST`` by name into its ``communicate`` and
+    ``voices`` modules, so those names are patched; an unset variable restores the default.
+    """
+    url = os.environ.get(ENV_URL, "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss") or not parts.netloc:
+            raise ConfigError(f"invalid {ENV_URL} {url!r}: use a ws:// or wss:// URL")
+        url = _with_query(url)
+    else:
+        url = _DEFAULT_WSS_URL
+    if _communicate.WSS_URL != url:
+        log.info("edge: speech endpoint %s", url)
+        _communicate.WSS_URL = url
+
+    voices_url = os.environ.get(ENV_VOICES_URL, "").strip()
+    if voices_url:
+        parts = urlsplit(voices_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"invalid {ENV_VOICES_URL} {voices_url!r}: use an http:// or https:// URL"
+            )
+        voices_url = _with_query(voices_url)
+    else:
+        voices_url = _DEFAULT_VOICE_LIST
+    if _voices.VOICE_LIST != voices_url:
+        log.info("edge: voice list endpoint %s", voices_url)
+        _voices.VOICE_LIST = voices_url
+
+
+def _service_host() -> str:
+    return urlsplit(_communicate.WSS_URL).hostname or "the speech service"
+
+
+# --------------------------------------------------------------------------------------------
+# Failures
+
+
+class _AttemptFailed(Exception):
+    """A failure detected by us rather than by edge-tts (truncated stream, bad audio)."""
+
+
+#: Everything one attempt may raise that is worth another attempt.
+_RETRYABLE: tuple[type[BaseException], ...] = (
+    EdgeTTSException,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+    ValueError,  # malformed frames: bad header lines, bad JSON
+    LookupError,  # JSON without the expected keys
+    TypeError,  # JSON values of the wrong type
+    _AttemptFailed,
+)
+
+
+def describe_failure(error: BaseException) -> str:
+    """A short, user-facing name for why one request failed."""
+    if isinstance(error, aiohttp.WSServerHandshakeError):
+        return f"handshake rejected (HTTP {error.status})"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return "DNS lookup failed"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        reason = error.os_error.strerror or str(error.os_error) or "no route"
+        return f"connection failed ({reason.lower()})"
+    if isinstance(error, aiohttp.ClientResponseError):
+        return f"HTTP {error.status}"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        return "connection lost"
+    if isinstance(error, aiohttp.ClientError):
+        return f"connection error ({type(error).__name__})"
+    if isinstance(error, NoAudioReceived):
+        return "no audio received"
+    if isinstance(error, WebSocketError):
+        return f"websocket error ({error})"
+    if isinstance(error, UnexpectedResponse | UnknownResponse):
+        return f"unexpected response ({error})"
+    if isinstance(error, SkewAdjustmentError):
+        return "handshake rejected (clock skew)"
+    if isinstance(error, EdgeTTSException):
+        return f"edge-tts error ({error})"
+    if isinstance(error, _AttemptFailed):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"network error ({error.strerror or error})"
+    return f"malformed response ({type(error).__name__}: {error})"
+
+
+def _backoff_s(base_s: float, attempt: int) -> float:
+    """Delay before retry number ``attempt + 1``: exponential, jittered, capped."""
+    return float(min(_BACKOFF_CAP_S, base_s * 2**attempt * random.uniform(0.5, 1.5)))
+
+
+# --------------------------------------------------------------------------------------------
+# Timings
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """One SentenceBoundary of the service, converted to sample frames."""
+
+    text: str
+    start_frame: int
+    end_frame: int
+
+
+def _ticks_to_frames(ticks: float) -> int:
+    return round(ticks * SAMPLE_RATE / _TICKS_PER_SECOND)
+
+
+def _key(text: str) -> str:
+    """Text as compared against boundary texts: without whitespace."""
+    return "".join(ch for ch in text if not ch.isspace())
+
+
+def proportional_timings(sentences: Sequence[str], frames: int) -> tuple[SentenceTiming, ...]:
+    """Place the sentences over the whole clip in proportion to their characters."""
+    weights = [max(1, len(_key(s))) for s in sentences]
+    total = sum(weights)
+    timings: list[SentenceTiming] = []
+    position = 0
+    for sentence, weight in zip(sentences, weights, strict=True):
+        end = position + weight
+        timings.append(
+            SentenceTiming(sentence, frames * (position) // total, frames * end // total)
+        )
+        position = end
+    return tuple(timings)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A boundary placed on our text: characters [c0, c1) sound during frames [f0, f1)."""
+
+    c0: int
+    c1: int
+    f0: int
+    f1: int
+
+    def frame_at(self, char: int) -> int:
+        return self.f0 + (char - self.c0) * (self.f1 - self.f0) // (self.c1 - self.c0)
+
+
+def _place_boundaries(full: str, boundaries: Sequence[Boundary]) -> tuple[list[_Segment], int]:
+    """Find each boundary text in ``full``, in order; return segments and matched characters."""
+    segments: list[_Segment] = []
+    cursor = matched = 0
+    for boundary in boundaries:
+        text = _key(boundary.text)
+        if not text or cursor >= len(full):
+            continue
+        position = full.find(text, cursor)
+        if position >= 0:
+            matched += len(text)
+            start, end = position, position + len(text)
+        else:  # the service rewrote the text: assume it continues where we are
+            start, end = cursor, min(len(full), cursor + len(text))
+        segments.append(_Segment(start, end, boundary.start_frame, boundary.end_frame))
+        cursor = end
+    return segments, matched
+
+
+def _start_frame_at(segments: Sequence[_Segment], char: int) -> int:
+    for segment in segments:
+        if segment.c0 <= char < segment.c1:
+            return segment.frame_at(char)
+        if char < segment.c0:
+            return segment.f0
+    return segments[-1].f1
+
+
+def _end_frame_at(segments: Sequence[_Segment], char: int) -> int:
+    for segment in reversed(segments):
+        if segment.c0 < char <= segment.c1:
+            return segment.frame_at(char)
+        if char > segment.c1:
+            return segment.f1
+    return segments[0].f0
+
+
+def _quietest_frame(pcm: bytes, estimate: int, lo: int, hi: int) -> int:
+    """The middle of the quietest 10 ms window of [lo, hi), nearest to ``estimate`` on ties."""
+    window = SAMPLE_RATE // 100
+    samples = np.frombuffer(pcm, dtype="<i2")
+    lo, hi = max(0, lo), min(len(samples), hi)
+    count = (hi - lo) // window
+    if count < 3:
+        return estimate
+    blocks = samples[lo : lo + count * window].astype(np.float64).reshape(count, window)
+    energy = np.sqrt(np.mean(blocks**2, axis=1))
+    quiet = np.flatnonzero(energy <= energy.min() * 1.05 + 1.0)
+    centres = lo + quiet * window + window // 2
+    # Prefer the middle of the quiet stretch that lies nearest the estimate.
+    best = int(centres[np.argmin(np.abs(centres - estimate))])
+    quiet_centres = set(centres.tolist())
+    first = last = best
+    while first - window in quiet_centres and best - first < SAMPLE_RATE:
+        first -= window
+    while last + window in quiet_centres and last - best < SAMPLE_RATE:
+        last += window
+    return (first + last) // 2
+
+
+def align_sentences(
+    sentences: Sequence[str], boundaries: Sequence[Boundary], frames: int, pcm: bytes = b""
+) -> tuple[SentenceTiming, ...] | None:
+    """Map the service's sentence boundaries onto ``sentences``; None if they are unusable.
+
+    Boundary texts are located in our text by character position (ignoring whitespace); a
+    sentence starts where its first character starts sounding and ends where its last one
+    stops. Where one boundary covers several of our sentences, the split point is interpolated
+    by characters and, given ``pcm``, moved to the quietest moment nearby.
+    """
+    keys = [_key(s) for s in sentences]
+    full = "".join(keys)
+    if not full or not boundaries:
+        return None
+    segments, matched = _place_boundaries(full, boundaries)
+    if not segments or matched < _MIN_MATCHED_SHARE * len(full):
+        return None
+    for previous, segment in zip(segments, segments[1:], strict=False):
+        if segment.f0 < previous.f0:
+            return None
+    if any(s.f1 < s.f0 or s.f0 < 0 or s.f0 > frames + _METADATA_SLACK_FRAMES for s in segments):
+        return None
+
+    timings: list[SentenceTiming] = []
+    char = 0
+    previous_end = 0
+    for sentence, key in zip(sentences, keys, strict=True):
+        start = _start_frame_at(segments, char)
+        char += len(key)
+        end = _end_frame_at(segments, char)
+        start = min(max(start, previous_end, 0), frames)
+        end = min(max(end, start), frames)
+        timings.append(SentenceTiming(sentence, start, end))
+        previous_end = end
+
+    if pcm:
+        timings = _refine_inner_splits(timings, segments, keys, pcm, frames)
+    return tuple(timings)
+
+
+def _refine_inner_splits(
+    timings: list[SentenceTiming],
+    segments: Sequence[_Segment],
+    keys: Sequence[str],
+    pcm: bytes,
+    frames: int,
+) -> list[SentenceTiming]:
+    """Move split points that fall inside one boundary to the quietest moment nearby."""
+    char = 0
+    for index in range(len(timings) - 1):
+        char += len(keys[index])
+        inside = [s for s in segments if s.c0 < char < s.c1]
+        if not inside:
+            continue
+        segment = inside[0]
+        estimate = timings[index].end_frame
+        radius = min(SAMPLE_RATE * 6 // 10, (segment.f1 - segment.f0) // 4)
+        lo = max(estimate - radius, timings[index].start_frame)
+        hi = min(estimate + radius, timings[index + 1].end_frame, frames)
+        split = _quietest_frame(pcm, estimate, lo, hi)
+        current, following = timings[index], timings[index + 1]
+        timings[index] = SentenceTiming(current.text, current.start_frame, split)
+        timings[index + 1] = SentenceTiming(
+            following.text, split, max(split, following.end_frame)
+        )
+    return timings
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+
+
+def _decode(mp3: bytes) -> bytes:
+    try:
+        pcm = decode_to_pcm(mp3, "mp3")
+    except ToolError as e:
+        raise _AttemptFailed(f"undecodable audio ({e})") from e
+    if len(pcm) < 2:
+        raise _AttemptFailed("undecodable audio (no samples)")
+    return pcm
+
+
+class EdgeEngine:
+    """Microsoft Edge's online neural voices (edge-tts): natural, needs the network."""
+
+    name = "edge"
+
+    def __init__(
+        self,
+        voice: str = DEFAULT_EDGE_VOICE,
+        rate: str = "+0%",
+        volume: str = "+0%",
+        pitch: str = "+0Hz",
+        proxy: str | None = None,
+        retries: int = 5,
+        request_timeout_s: float = 30.0,
+        backoff_base_s: float = 0.5,
+    ) -> None:
+        try:
+            TTSConfig(voice, rate, volume, pitch, "SentenceBoundary")
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"invalid edge voice settings: {e}") from e
+        if retries < 1:
+            raise ConfigError(f"invalid retries {retries}: use at least 1")
+        if request_timeout_s <= 0:
+            raise ConfigError(f"invalid request timeout {request_timeout_s}: must be positive")
+        self.voice, self.rate, self.volume, self.pitch = voice, rate, volume, pitch
+        self.proxy = proxy
+        self.retries = retries
+        self.request_timeout_s = request_timeout_s
+        self.backoff_base_s = backoff_base_s
+        self._closed = False
+        apply_endpoint_override()
+
+    @property
+    def version(self) -> str:
+        return str(edge_tts.__version__)
+
+    def fingerprint(self) -> dict[str, str]:
+        return {
+            "engine": self.name,
+            "version": self.version,
+            "voice": self.voice,
+            "rate": self.rate,
+            "volume": self.volume,
+            "pitch": self.pitch,
+        }
+
+    async def synthesize(self, sentences: Sequence[str]) -> Clip:
+        sentences = list(sentences)
+        if self._closed:
+            raise SynthesisError("the edge engine is closed")
+        text = "".join(sentences)
+        if not _key(text):
+            return Clip(b"", tuple(SentenceTiming(s, 0, 0) for s in sentences))
+        ffmpeg_exe()  # a missing ffmpeg is a ToolError, not a reason to retry
+        excerpt = text[:20] + ("…" if len(text) > 20 else "")
+        last: BaseException | None = None
+        for attempt in range(self.retries):
+            if attempt:
+                delay = _backoff_s(self.backoff_base_s, attempt - 1)
+                log.info(
+                    "edge: attempt %d/%d for %r failed (%s); retrying in %.2f s",
+                    attempt, self.retries, excerpt, describe_failure(last or Exception()), delay,
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+            try:
+                pcm, boundaries = await self._attempt(text)
+            except _RETRYABLE as e:
+                log.debug("edge: attempt %d failed", attempt + 1, exc_info=True)
+                last = e
+                continue
+            return self._clip(sentences, pcm, boundaries)
+        assert last is not None
+        raise SynthesisError(
+            f"edge engine failed after {self.retries} attempt(s): "
+            f"{describe_failure(last)} on {excerpt!r}"
+        ) from last
+
+    async def _attempt(self, text: str) -> tuple[bytes, list[Boundary]]:
+        """One request: audio and sentence boundaries, or an exception from _RETRYABLE."""
+        timeout = max(1, math.ceil(self.request_timeout_s))
+        communicate = edge_tts.Communicate(
+            text,
+            self.voice,
+            rate=self.rate,
+            volume=self.volume,
+            pitch=self.pitch,
+            boundary="SentenceBoundary",
+            proxy=self.proxy,
+            connect_timeout=timeout,
+            receive_timeout=timeout,
+        )
+        audio = bytearray()
+        boundaries: list[Boundary] = []
+        async with asyncio.timeout(self.request_timeout_s):
+            async with contextlib.aclosing(communicate.stream()) as stream:
+                async for chunk in stream:
+                    if chunk["type"] == "audio":
+                        audio += chunk.get("data", b"")
+                    elif chunk["type"] == "SentenceBoundary":
+                        offset = float(chunk.get("offset", 0.0))
+                        duration = float(chunk.get("duration", 0.0))
+                        boundaries.append(
+                            Boundary(
+                                str(chunk.get("text", "")),
+                                _ticks_to_frames(offset),
+                                _ticks_to_frames(offset + duration),
+                            )
+                        )
+        # edge-tts ends its loop quietly when the server closes the socket early; only the
+        # "turn.end" message moves the bytes of the current chunk to the cumulative count.
+        if communicate.state.get("chunk_audio_bytes", 0):
+            raise _AttemptFailed("connection closed before the end of the audio")
+        pcm = await asyncio.to_thread(_decode, bytes(audio))
+        return pcm, boundaries
+
+    def _clip(self, sentences: list[str], pcm: bytes, boundaries: list[Boundary]) -> Clip:
+        frames = len(pcm) // 2
+        timings = align_sentences(sentences, boundaries, frames, pcm)
+        if timings is None:
+            log.warning(
+                "edge: no usable sentence boundaries for %r (%d received); "
+                "placing %d sentence(s) by length",
+                "".join(sentences)[:20], len(boundaries), len(sentences),
+            )  # fmt: skip
+            timings = proportional_timings(sentences, frames)
+        return Clip(pcm, timings)
+
+    async def aclose(self) -> None:
+        """Nothing is held between requests; later calls to synthesize fail."""
+        self._closed = True
+
+
+# --------------------------------------------------------------------------------------------
+# Probe and voices
+
+
+async def probe(timeout_s: float = 3.0, proxy: str | None = None) -> str | None:
+    """None when the service answers with audio within ``timeout_s``, else a short reason."""
+    apply_endpoint_override()
+    host = _service_host()
+    communicate = edge_tts.Communicate(
+        "测试",
+        DEFAULT_EDGE_VOICE,
+        boundary="SentenceBoundary",
+        proxy=proxy,
+        connect_timeout=max(1, math.ceil(timeout_s)),
+        receive_timeout=max(1, math.ceil(timeout_s)),
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with contextlib.aclosing(communicate.stream()) as stream:
+                async for chunk in stream:
+                    if chunk["type"] == "audio":
+                        return None
+    except _RETRYABLE as e:
+        reason = describe_failure(e)
+        if isinstance(e, TimeoutError):
+            reason = f"no answer within {timeout_s:g} s"
+        log.debug("edge: probe failed", exc_info=True)
+        return f"cannot reach {host}: {reason}"
+    return f"cannot reach {host}: no audio received"
+
+
+def _voice_info(entry: object) -> VoiceInfo:
+    if not isinstance(entry, dict):
+        raise TypeError("voice entry is not an object")
+    tag = entry.get("VoiceTag") or {}
+    categories = ", ".join(str(c) for c in tag.get("ContentCategories") or [])
+    personalities = ", ".join(str(p) for p in tag.get("VoicePersonalities") or [])
+    description = "; ".join(part for part in (categories, personalities) if part)
+    return VoiceInfo(
+        short_name=str(entry["ShortName"]),
+        gender=str(entry.get("Gender", "")),
+        locale=str(entry.get("Locale", "")),
+        description=description,
+    )
+
+
+async def list_voices(
+    proxy: str | None = None, timeout_s: float = 5.0, locale_prefix: str | None = None
+) -> tuple[list[VoiceInfo], bool]:
+    """The service's voices (True), or the built-in zh-CN list (False) when it cannot be had.
+
+    ``locale_prefix`` (e.g. "zh-") keeps only the voices whose locale starts with it.
+    """
+    apply_endpoint_override()
+    try:
+        async with asyncio.timeout(timeout_s):
+            entries = await edge_tts.list_voices(proxy=proxy)
+        voices = [_voice_info(entry) for entry in entries]
+        if not voices:
+            raise ValueError("empty voice list")
+    except _RETRYABLE as e:
+        log.warning(
+            "edge: cannot fetch the voice list (%s); using the built-in list", describe_failure(e)
+        )
+        voices, live = list(BUILTIN_ZH_VOICES), False
+    else:
+        live = True
+    if locale_prefix:
+        voices = [v for v in voices if v.locale.startswith(locale_prefix)]
+    return voices, live

@@ -1,0 +1,470 @@
+"""build(): the stages in order — read, structure, plan, synthesise, encode, assemble, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audiopack import audio
+from audiopack.cache import Store, content_key
+from audiopack.config import BuildConfig
+from audiopack.engines import Engine
+from audiopack.errors import PackError, ToolError
+from audiopack.model import Manuscript
+from audiopack.pack import PackFolder, write_staged_text
+from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, make_plan
+from audiopack.synthesize import NullProgress, Progress, load_segment, synthesize_all
+from audiopack.timeline import ChapterTime, PointTime, SentenceTime, index_document
+
+log = logging.getLogger(__name__)
+
+CACHE_SUBDIR = "cache"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    pack: Path
+    chapters: int
+    points: int
+    duration_s: float
+    synthesized: int
+    reused: int
+    files: tuple[str, ...]
+    changed: tuple[str, ...]
+    engine: str
+    fallback_reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pack": str(self.pack),
+            "chapters": self.chapters,
+            "points": self.points,
+            "duration": self.duration_s,
+            "synthesized": self.synthesized,
+            "reused": self.reused,
+            "files": list(self.files),
+            "changed": list(self.changed),
+            "engine": self.engine,
+        }
+
+
+@dataclass(frozen=True)
+class DryRunReport:
+    pack: Path
+    engine: str
+    to_synthesize: tuple[str, ...]
+    reused: int
+    changed_files: tuple[str, ...]
+    unchanged_files: tuple[str, ...]
+    removed_files: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pack": str(self.pack),
+            "engine": self.engine,
+            "synthesize": list(self.to_synthesize),
+            "reused": self.reused,
+            "changed": list(self.changed_files),
+            "unchanged": list(self.unchanged_files),
+            "removed": list(self.removed_files),
+        }
+
+
+def load(config: BuildConfig) -> Manuscript:
+    from audiopack.structure import load_manuscript
+
+    return load_manuscript(config.manuscript, title=config.title)
+
+
+def cache_root(config: BuildConfig) -> Path:
+    return config.cache_dir if config.cache_dir else config.pack_dir / ".audiopack" / CACHE_SUBDIR
+
+
+def codecs_for(config: BuildConfig) -> tuple[audio.Codec, ...]:
+    wanted = []
+    if config.formats in ("mp3", "both"):
+        wanted.append(audio.mp3_codec(config.mp3_bitrate_k))
+    if config.formats in ("m4b", "both"):
+        wanted.append(audio.aac_codec(config.aac_bitrate_k))
+    return tuple(wanted)
+
+
+def speech_options(config: BuildConfig, engine_name: str) -> Any:
+    from audiopack.speech import SpeechOptions, load_lexicon
+
+    return SpeechOptions(
+        numbers=engine_name != "edge",
+        placeholder=config.placeholder,
+        lexicon=load_lexicon(config.lexicon),
+    )
+
+
+def _pauses(config: BuildConfig) -> Pauses:
+    return Pauses(config.pause_sentence_s, config.pause_point_s, config.pause_heading_s)
+
+
+# --- pieces -------------------------------------------------------------------------------
+
+
+def build_piece(piece: PiecePlan, segments: Store, pieces: Store,
+                codecs: Sequence[audio.Codec]) -> None:
+    """Lay out, normalise and encode one piece from its cached segments."""
+    clips: list[audio.Int16Array] = []
+    for segment in piece.segments:
+        loaded = load_segment(segments, segment.key)
+        if loaded is None:
+            raise ToolError(f"cached speech for “{segment.texts[0][:16]}” vanished; build again")
+        pcm, spans = loaded
+        samples = audio.pcm_array(pcm)
+        clips.extend(samples[a:b] for a, b in spans)
+    spoken = iter(clips)
+    sentence_audio = [next(spoken) if s.spoken else None for s in piece.sentences]
+    laid = audio.lay_out_piece(sentence_audio, piece.lead_frames, piece.gap_frames,
+                               piece.tail_frames)
+    samples = audio.normalise_loudness(laid.samples)
+    outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
+    audio.encode_pcm(samples, outputs)
+    meta: dict[str, Any] = {"frames": len(samples), "decoded_frames": laid.decoded_frames,
+                            "spans": [list(s) for s in laid.spans]}
+    for codec, path in outputs:
+        data = path.read_bytes()
+        frame_size = 576 if codec.suffix == "mp3" else 1024
+        count = audio.mp3_frame_count(data) if codec.suffix == "mp3" else audio.adts_frame_count(data)
+        meta[f"{codec.suffix}_frames"] = count * frame_size
+        if count * frame_size != laid.decoded_frames:
+            log.debug("piece %s: %s decodes to %d frames, expected %d", piece.key[:12],
+                      codec.suffix, count * frame_size, laid.decoded_frames)
+    pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})
+
+
+def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) -> bool:
+    return pieces.has(piece.key, [c.suffix for c in codecs])
+
+
+# --- timeline -----------------------------------------------------------------------------
+
+
+def chapter_times(plan: BuildPlan, pieces: Store, timeline_codec: str,
+                  mp3_files: bool) -> tuple[ChapterTime, ...]:
+    delay = audio.MP3_DELAY if timeline_codec == "mp3" else audio.AAC_DELAY
+    result = []
+    book_position = 0.0
+    for chapter in plan.chapters:
+        position = 0  # decoded frames inside the chapter file
+        heading: SentenceTime | None = None
+        points: list[PointTime] = []
+        for piece in chapter.pieces:
+            meta = pieces.meta(piece.key) or {}
+            spans = meta.get("spans", [])
+            decoded = int(meta.get(f"{timeline_codec}_frames") or meta["decoded_frames"])
+            times = []
+            for sentence, (a, b) in zip(piece.sentences, spans, strict=True):
+                text = sentence.display.strip()
+                start = audio.frames_to_seconds(position + delay + a)
+                end = audio.frames_to_seconds(position + delay + b)
+                if text:
+                    times.append(SentenceTime(text, start, end))
+            if piece.kind == "heading":
+                text = chapter.chapter.heading.strip()
+                if times:
+                    heading = SentenceTime(text, times[0].start_s, times[-1].end_s)
+            else:
+                assert piece.point_index is not None
+                point = chapter.chapter.points[piece.point_index]
+                spoken = [t for t in times if t.end_s > t.start_s] or times
+                start_s = spoken[0].start_s if spoken else audio.frames_to_seconds(position)
+                end_s = spoken[-1].end_s if spoken else start_s
+                points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
+            position += decoded
+        length_s = audio.frames_to_seconds(position)
+        file = f"{chapter.stem}.mp3" if mp3_files else None
+        result.append(ChapterTime(chapter.number, chapter.chapter, chapter.stem, file,
+                                  round(book_position, 3), round(book_position + length_s, 3),
+                                  heading, tuple(points)))
+        book_position += length_s
+    return tuple(result)
+
+
+# --- the build ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    config: BuildConfig
+    plan: BuildPlan
+    segments: Store
+    pieces: Store
+    codecs: tuple[audio.Codec, ...]
+    folder: PackFolder
+    engine_info: dict[str, Any]
+    source: dict[str, str]
+    cover: bytes
+    year: str
+    last_duration_s: float = 0.0
+
+
+def _source_info(path: Path) -> dict[str, str]:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    return {"file": path.name, "sha256": digest}
+
+
+def _cover(config: BuildConfig, title: str) -> bytes:
+    from audiopack.cover import load_cover, make_cover
+
+    if config.cover is not None:
+        return load_cover(config.cover)
+    return make_cover(title)
+
+
+def _missing(ctx: _Context) -> tuple[list[PiecePlan], list[Any], int]:
+    """Pieces to encode, the segments they need that are not cached (verified), reused count."""
+    missing_pieces = [p for p in ctx.plan.pieces if not piece_ready(ctx.pieces, p, ctx.codecs)]
+    needed: dict[str, Any] = {}
+    for piece in missing_pieces:
+        for segment in piece.segments:
+            needed.setdefault(segment.key, segment)
+    to_synth = [s for k, s in needed.items() if ctx.segments.meta(k, verify=True) is None]
+    total = len(ctx.plan.segments)
+    return missing_pieces, to_synth, total - len(to_synth)
+
+
+def _encode_pieces(ctx: _Context, pieces: list[PiecePlan], progress: Progress) -> None:
+    if not pieces:
+        return
+    progress.start("encoding", len(pieces))
+    try:
+        pool = ThreadPoolExecutor(max_workers=2)
+        try:
+            futures = [pool.submit(build_piece, p, ctx.segments, ctx.pieces, ctx.codecs)
+                       for p in pieces]
+            for future in futures:
+                future.result()
+                progress.advance()
+        except BaseException:
+            # Ctrl-C or a failure: drop queued pieces; finished ones stay cached for the rerun.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+    finally:
+        progress.finish()
+
+
+def _chapter_fingerprint(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
+                         suffix: str) -> str:
+    return content_key({
+        "pieces": [p.key for p in chapter.pieces],
+        "codec": [c.tag for c in ctx.codecs if c.suffix == suffix],
+        "title": chapter.chapter.title,
+        "album": ctx.plan.manuscript.title,
+        "artist": ctx.config.artist,
+        "track": [chapter.number, len(ctx.plan.chapters)],
+        "year": ctx.year,
+        "cover": hashlib.sha256(ctx.cover).hexdigest(),
+        "marks": [[p.title, p.start_s, p.end_s] for p in times.points],
+    })  # fmt: skip
+
+
+def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
+                       dest: Path) -> None:
+    from audiopack.tags import tag_mp3
+
+    parts = [ctx.pieces.blob_path(p.key, "mp3") for p in chapter.pieces]
+    audio.concatenate_files(parts, dest)
+    marks = []
+    for index, point in enumerate(times.points):
+        start_ms = round(point.start_s * 1000)
+        following = times.points[index + 1].start_s if index + 1 < len(times.points) else None
+        end_ms = round((following if following is not None else times.duration_s) * 1000)
+        marks.append((point.title, start_ms, max(start_ms, end_ms)))
+    tag_mp3(dest, title=chapter.chapter.title, album=ctx.plan.manuscript.title,
+            artist=ctx.config.artist, track=chapter.number, total=len(ctx.plan.chapters),
+            year=ctx.year, cover_jpeg=ctx.cover, chapters=marks)
+
+
+def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> None:
+    from audiopack.book import write_m4b
+
+    parts = [ctx.pieces.blob_path(p.key, "aac") for c in ctx.plan.chapters for p in c.pieces]
+    title = ctx.plan.manuscript.title
+    write_m4b(dest, aac_parts=parts,
+              chapters=[(one_title(c.chapter.title), c.start_s) for c in times],
+              total_s=times[-1].end_s,
+              metadata={"title": title, "album": title, "artist": ctx.config.artist,
+                        "year": ctx.year},
+              cover_jpeg=ctx.cover)  # fmt: skip
+
+
+def one_title(text: str) -> str:
+    from audiopack.texts import one_line
+
+    return one_line(text)
+
+
+def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
+    """Write changed files to staging and commit; returns (all files, changed files)."""
+    from audiopack import texts
+    from audiopack.names import safe_component
+    from audiopack.page import render_index_html
+
+    config = ctx.config
+    mp3 = config.formats in ("mp3", "both")
+    m4b = config.formats in ("m4b", "both")
+    timeline_codec = "mp3" if mp3 else "aac"
+    times = chapter_times(ctx.plan, ctx.pieces, timeline_codec, mp3)
+    title = ctx.plan.manuscript.title
+    book_file = safe_component(title, fallback="book") + ".m4b" if m4b else None
+    index = index_document(title, ctx.source, ctx.engine_info, times, book_file)
+    ctx.last_duration_s = times[-1].end_s if times else 0.0
+
+    folder = ctx.folder
+    staging = folder.staging()
+    staged: dict[str, Path] = {}
+    records: dict[str, dict[str, Any]] = {}
+
+    def keep_or_make(name: str, fingerprint: str, make: Callable[[Path], None]) -> None:
+        records[name] = {"fingerprint": fingerprint}
+        if folder.unchanged(name, fingerprint):
+            records[name]["size"] = (folder.root / name).stat().st_size
+            return
+        path = staging / name
+        make(path)
+        staged[name] = path
+        records[name]["size"] = path.stat().st_size
+
+    def text_file(name: str, text: str, encoding: str = "utf-8") -> None:
+        data = text.encode(encoding)
+        keep_or_make(name, hashlib.sha256(data).hexdigest(),
+                     lambda path: write_staged_text(path.parent, name, text, encoding))
+
+    try:
+        chapter_count = len(ctx.plan.chapters)
+        progress.start("writing pack", chapter_count + 1)
+        for chapter, chapter_time in zip(ctx.plan.chapters, times, strict=True):
+            if mp3:
+                fingerprint = _chapter_fingerprint(ctx, chapter, chapter_time, "mp3")
+                keep_or_make(f"{chapter.stem}.mp3", fingerprint,
+                             lambda path, c=chapter, t=chapter_time: _write_chapter_mp3(ctx, c, t,
+                                                                                          path))
+                text_file(f"{chapter.stem}.lrc", texts.lrc(chapter_time, title, config.artist),
+                          "gb18030" if config.lrc_encoding.lower().startswith("gb") else "utf-8")
+            progress.advance()
+        if m4b and book_file:
+            fingerprint = content_key({
+                "pieces": [p.key for c in ctx.plan.chapters for p in c.pieces],
+                "codec": [c.tag for c in ctx.codecs if c.suffix == "aac"],
+                "marks": [[c.chapter.title, c.start_s] for c in times],
+                "title": title, "artist": config.artist, "year": ctx.year,
+                "cover": hashlib.sha256(ctx.cover).hexdigest(),
+            })  # fmt: skip
+            keep_or_make(book_file, fingerprint, lambda path: _write_book(ctx, times, path))
+        progress.advance()
+        progress.finish()
+        keep_or_make("cover.jpg", hashlib.sha256(ctx.cover).hexdigest(),
+                     lambda path: path.write_bytes(ctx.cover))
+        text_file("index.json", json.dumps(index, ensure_ascii=False, indent=1) + "\n")
+        text_file("index.md", texts.index_markdown(title, times, book_file))
+        text_file("index.html", render_index_html(index))
+        text_file("book.srt", texts.srt(times))
+        text_file("book.vtt", texts.vtt(times))
+        if mp3:
+            text_file("playlist.m3u8", texts.m3u8(times, title))
+        changed = folder.commit(staged, records, {
+            "source": ctx.source,
+            "segments": sorted(s.key for s in ctx.plan.segments),
+            "pieces": sorted(p.key for p in ctx.plan.pieces),
+        })
+    except OSError as e:
+        raise PackError(f"cannot write the pack in {folder.root}: {e.strerror or e}") from e
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(records), changed
+
+
+async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progress,
+                   dry_run: bool, engine_override: Engine | None = None) -> tuple[_Context, list[PiecePlan], int, int, str | None] | DryRunReport:
+    """Open the engine, plan, and synthesise what is missing (or report it, for a dry run)."""
+    from audiopack.engines.factory import EngineChoice, open_engine
+
+    choice = EngineChoice(engine_override) if engine_override else await open_engine(config)
+    engine = choice.engine
+    try:
+        fingerprint = engine.fingerprint()
+        options = speech_options(config, engine.name)
+        codecs = codecs_for(config)
+        plan = make_plan(manuscript, fingerprint, options, _pauses(config), codecs)
+        root = cache_root(config)
+        ctx = _Context(
+            config=config, plan=plan, segments=Store(root, "segments"),
+            pieces=Store(root, "pieces"), codecs=codecs, folder=PackFolder(config.pack_dir),
+            engine_info={"name": engine.name, **fingerprint,
+                         **({"fallback": choice.fallback_reason} if choice.fallback_reason
+                            else {})},
+            source=_source_info(config.manuscript), cover=b"",
+            year=str(datetime.date.today().year),
+        )  # fmt: skip
+        missing_pieces, to_synth, reused = _missing(ctx)
+        if dry_run:
+            return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)
+        report = await synthesize_all(engine, to_synth, ctx.segments, config.jobs, progress)
+    finally:
+        await engine.aclose()
+    return ctx, missing_pieces, report.synthesized, reused, choice.fallback_reason
+
+
+def _dry_run(ctx: _Context, missing_pieces: list[PiecePlan], to_synth: list[Any], reused: int,
+             engine: str) -> DryRunReport:
+    missing_keys = {p.key for p in missing_pieces}
+    manifest = ctx.folder.manifest().get("files", {})
+    changed, unchanged = [], []
+    for chapter in ctx.plan.chapters:
+        name = f"{chapter.stem}.mp3"
+        known = name in manifest and (ctx.folder.root / name).is_file()
+        if not known or any(p.key in missing_keys for p in chapter.pieces):
+            changed.append(name)
+        else:
+            unchanged.append(name)
+    names = {f"{c.stem}.mp3" for c in ctx.plan.chapters}
+    removed = [n for n in manifest if n.endswith(".mp3") and n not in names]
+    return DryRunReport(ctx.folder.root, engine, tuple(" ".join(s.texts) for s in to_synth),
+                        reused, tuple(changed), tuple(unchanged), tuple(removed))
+
+
+def build(config: BuildConfig, progress: Progress | None = None, dry_run: bool = False,
+          engine: Engine | None = None) -> BuildResult | DryRunReport:
+    """Build (or update) the pack for ``config``; the previous pack stays whole on any error."""
+    progress = progress or NullProgress()
+    manuscript = load(config)
+    if dry_run:
+        report = asyncio.run(_prepare(config, manuscript, progress, True, engine))
+        assert isinstance(report, DryRunReport)
+        return report
+    folder = PackFolder(config.pack_dir)
+    with folder.locked():
+        prepared = asyncio.run(_prepare(config, manuscript, progress, False, engine))
+        assert not isinstance(prepared, DryRunReport)
+        ctx, missing_pieces, synthesized, reused, fallback = prepared
+        _encode_pieces(ctx, missing_pieces, progress)
+        ctx.cover = _cover(config, manuscript.title)
+        files, changed = _assemble(ctx, progress)
+        duration = ctx.last_duration_s
+    return BuildResult(
+        pack=config.pack_dir, chapters=len(manuscript.chapters),
+        points=sum(len(c.points) for c in manuscript.chapters), duration_s=duration,
+        synthesized=synthesized, reused=reused, files=tuple(files), changed=tuple(changed),
+        engine=ctx.plan.engine.get("engine", "?"), fallback_reason=fallback,
+    )  # fmt: skip

@@ -1,0 +1,114 @@
+"""Cache-or-synthesise every planned request, concurrently, keeping what succeeded."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from audiopack.cache import Store
+from audiopack.engines import Engine
+from audiopack.errors import AudiopackError, SynthesisError
+from audiopack.model import SAMPLE_RATE
+from audiopack.plan import SegmentPlan
+
+log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    """A progress sink: the CLI shows a bar, library callers may pass NullProgress."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NullProgress:
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SynthesisReport:
+    synthesized: int
+    reused: int
+
+
+def segment_store_has(store: Store, key: str) -> bool:
+    return store.has(key, ("pcm",))
+
+
+async def synthesize_all(
+    engine: Engine,
+    segments: Sequence[SegmentPlan],
+    store: Store,
+    jobs: int,
+    progress: Progress,
+) -> SynthesisReport:
+    """Synthesise each segment not in ``store``; every success is stored at once, so an
+    interrupted or failed build loses nothing already made."""
+    missing = [s for s in segments if not segment_store_has(store, s.key)]
+    reused = len(segments) - len(missing)
+    if not missing:
+        return SynthesisReport(0, reused)
+    progress.start(f"synthesising ({engine.name})", sum(len(s.texts) for s in missing))
+    semaphore = asyncio.Semaphore(jobs)
+    failures: list[tuple[SegmentPlan, AudiopackError]] = []
+
+    async def one(segment: SegmentPlan) -> None:
+        async with semaphore:
+            try:
+                clip = await engine.synthesize(segment.texts)
+            except AudiopackError as e:
+                failures.append((segment, e))
+                return
+        if len(clip.sentences) != len(segment.texts):
+            failures.append((segment, SynthesisError("engine returned wrong sentence count")))
+            return
+        meta = {
+            "frames": clip.frames,
+            "rate": SAMPLE_RATE,
+            "sentences": [[t.start_frame, t.end_frame] for t in clip.sentences],
+            "engine": engine.name,
+        }
+        await asyncio.to_thread(store.put, segment.key, meta, {"pcm": clip.pcm})
+        progress.advance(len(segment.texts))
+
+    try:
+        await asyncio.gather(*(one(s) for s in missing))
+    finally:
+        progress.finish()
+    if failures:
+        first = failures[0][1]
+        names = "; ".join(f"“{s.texts[0][:16]}…”" for s, _ in failures[:3])
+        more = f" and {len(failures) - 3} more" if len(failures) > 3 else ""
+        raise SynthesisError(
+            f"{len(failures)} request(s) failed ({first}): {names}{more}; "
+            "what was synthesised is cached, run the build again to continue"
+        )
+    return SynthesisReport(len(missing), reused)
+
+
+def load_segment(store: Store, key: str) -> tuple[bytes, list[tuple[int, int]]] | None:
+    """A stored segment's PCM and sentence spans, or None when missing/corrupt."""
+    meta = store.meta(key)
+    pcm = store.read_blob(key, "pcm")
+    if meta is None or pcm is None:
+        return None
+    try:
+        spans = [(int(a), int(b)) for a, b in meta["sentences"]]
+    except (KeyError, TypeError, ValueError):
+        log.warning("cache entry %s has bad metadata: %s", key[:12], json.dumps(meta)[:80])
+        return None
+    return pcm, spans

@@ -1,0 +1,278 @@
+"""Tags: ID3 (with CHAP/CTOC chapter frames) for the MP3s, iTunes-style MP4 tags for the M4B.
+
+Both functions write atomically: the file is copied to a temporary name in the same folder,
+the copy is tagged, and the copy replaces the original. Only tag bytes change; the audio
+frames are left exactly as they were.
+
+ID3 is saved as version 2.3 (UTF-16 text): it is the version read best by phone players
+and Windows. CHAP/CTOC frames (the ID3 chapter addendum) are valid in 2.3 as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from audiopack.errors import PackError
+
+log = logging.getLogger(__name__)
+
+#: Element id of the table of contents frame; chapters are "chp0", "chp1", ….
+TOC_ID = "toc"
+#: ISO 639-2 language code used for the lyrics frame.
+LYRICS_LANG = "chi"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_YEAR = re.compile(r"\d{4}")
+
+
+def chapter_id(index: int) -> str:
+    """The CHAP element id of the ``index``-th chapter (0-based)."""
+    return f"chp{index}"
+
+
+def clean_text(text: str, *, multiline: bool = False) -> str:
+    """Text safe for a tag: no control characters (a NUL would split an ID3 value).
+
+    Line breaks are kept when ``multiline`` (lyrics) and turned into spaces otherwise.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        text = " ".join(text.split("\n"))
+    text = text.replace("\t", " ")
+    text = _CONTROL.sub("", text)
+    # Lone surrogates cannot be encoded in UTF-8/UTF-16 tags.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if multiline else text.strip()
+
+
+def _year(year: str | None) -> str | None:
+    if not year:
+        return None
+    match = _YEAR.search(year)
+    if match is None:
+        log.debug("ignoring year %r: no four-digit year in it", year)
+        return None
+    return match.group(0)
+
+
+def _edit_atomically(path: Path, edit: Callable[[Path], None]) -> None:
+    """Copy ``path`` to a temp file beside it, ``edit`` the copy, then replace ``path``."""
+    if not path.is_file():
+        raise PackError(f"cannot tag {path}: no such file")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".audiopack-", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise PackError(f"cannot tag {path}: {e}") from e
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(path, tmp)
+        shutil.copymode(path, tmp)
+        edit(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise PackError(f"cannot tag {path}: {e}") from e
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _build_id3(
+    *,
+    title: str,
+    album: str,
+    artist: str,
+    track: int,
+    total: int,
+    year: str | None,
+    cover_jpeg: bytes | None,
+    chapters: Sequence[tuple[str, int, int]],
+    lyrics: str | None = None,
+) -> Any:
+    """The ``mutagen.id3.ID3`` tag that :func:`tag_mp3` writes."""
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        CTOC,
+        ID3,
+        TALB,
+        TCON,
+        TDRC,
+        TIT2,
+        TPE1,
+        TPE2,
+        TRCK,
+        USLT,
+        CTOCFlags,
+        Encoding,
+        PictureType,
+    )
+
+    utf8 = Encoding.UTF8  # converted to UTF-16 when saved as v2.3
+    title = clean_text(title)
+    tags = ID3()
+    tags.add(TIT2(encoding=utf8, text=[title]))
+    tags.add(TALB(encoding=utf8, text=[clean_text(album)]))
+    tags.add(TPE1(encoding=utf8, text=[clean_text(artist)]))
+    tags.add(TPE2(encoding=utf8, text=[clean_text(artist)]))
+    tags.add(TRCK(encoding=utf8, text=[f"{track}/{total}" if total > 0 else str(track)]))
+    year_text = _year(year)
+    if year_text:
+        tags.add(TDRC(encoding=utf8, text=[year_text]))  # written as TYER in v2.3
+    tags.add(TCON(encoding=utf8, text=["Speech"]))
+    if cover_jpeg:
+        tags.add(
+            APIC(
+                encoding=utf8,
+                mime="image/jpeg",
+                type=PictureType.COVER_FRONT,
+                desc="Cover",
+                data=cover_jpeg,
+            )
+        )
+    if lyrics:
+        tags.add(
+            USLT(encoding=utf8, lang=LYRICS_LANG, desc="", text=clean_text(lyrics, multiline=True))
+        )
+    ids: list[str] = []
+    for index, (chapter_title, start_ms, end_ms) in enumerate(chapters):
+        start = max(0, int(start_ms))
+        end = max(start, int(end_ms))
+        element = chapter_id(index)
+        ids.append(element)
+        tags.add(
+            CHAP(
+                element_id=element,
+                start_time=start,
+                end_time=end,
+                start_offset=0xFFFFFFFF,  # "use the times"
+                end_offset=0xFFFFFFFF,
+                sub_frames=[TIT2(encoding=utf8, text=[clean_text(chapter_title)])],
+            )
+        )
+    if ids:
+        tags.add(
+            CTOC(
+                element_id=TOC_ID,
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=utf8, text=[title])],
+            )
+        )
+    return tags
+
+
+def tag_mp3(
+    path: Path,
+    *,
+    title: str,
+    album: str,
+    artist: str,
+    track: int,
+    total: int,
+    year: str | None,
+    cover_jpeg: bytes | None,
+    chapters: Sequence[tuple[str, int, int]],
+    lyrics: str | None = None,
+) -> None:
+    """Replace the tags of the MP3 at ``path`` with a fresh ID3v2.3 tag.
+
+    ``chapters`` are ``(title, start_ms, end_ms)``; each becomes a CHAP frame "chpN" listed
+    in order by one top-level CTOC frame "toc". An ID3v1 tag, if any, is removed (it cannot
+    hold Chinese). The audio frames are not touched.
+    """
+    from mutagen import MutagenError
+
+    tags = _build_id3(
+        title=title,
+        album=album,
+        artist=artist,
+        track=track,
+        total=total,
+        year=year,
+        cover_jpeg=cover_jpeg,
+        chapters=chapters,
+        lyrics=lyrics,
+    )
+
+    def edit(tmp: Path) -> None:
+        try:
+            # save() replaces an existing ID3v2 tag in place (or inserts one); v1=0 drops ID3v1.
+            tags.save(tmp, v1=0, v2_version=3)
+        except MutagenError as e:
+            raise PackError(f"cannot tag {path}: {e}") from e
+
+    _edit_atomically(path, edit)
+    log.debug("tagged %s (%d chapters)", path, len(chapters))
+
+
+def tag_m4b_in_place(
+    path: Path,
+    *,
+    title: str,
+    album: str,
+    artist: str,
+    year: str | None,
+    cover_jpeg: bytes | None,
+    genre: str,
+) -> None:
+    from mutagen import MutagenError
+    from mutagen.mp4 import MP4, MP4Cover
+
+    try:
+        mp4 = MP4(path)
+        if mp4.tags is None:
+            mp4.add_tags()
+        tags = mp4.tags
+        assert tags is not None
+        tags["©nam"] = [clean_text(title)]
+        tags["©alb"] = [clean_text(album)]
+        tags["©ART"] = [clean_text(artist)]
+        tags["aART"] = [clean_text(artist)]
+        tags["©gen"] = [clean_text(genre)]
+        tags["stik"] = [2]  # media kind: Audiobook
+        year_text = _year(year)
+        if year_text:
+            tags["©day"] = [year_text]
+        elif "©day" in tags:
+            del tags["©day"]
+        if cover_jpeg:
+            tags["covr"] = [MP4Cover(cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
+        mp4.save()
+    except MutagenError as e:
+        raise PackError(f"cannot tag {path}: {e}") from e
+
+
+def tag_m4b(
+    path: Path,
+    *,
+    title: str,
+    album: str,
+    artist: str,
+    year: str | None,
+    cover_jpeg: bytes | None,
+    genre: str = "Audiobook",
+) -> None:
+    """Set the iTunes tags of the M4B at ``path`` (title, album, artist, album artist, year,
+    genre, front cover, media kind "Audiobook"); other atoms, chapters included, are kept."""
+
+    def edit(tmp: Path) -> None:
+        tag_m4b_in_place(
+            tmp,
+            title=title,
+            album=album,
+            artist=artist,
+            year=year,
+            cover_jpeg=cover_jpeg,
+            genre=genre,
+        )
+
+    _edit_atomically(path, edit)
+    log.debug("tagged %s", path)

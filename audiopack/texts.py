@@ -1,0 +1,112 @@
+"""Text files of the pack: lyrics (.lrc), subtitles (.srt/.vtt), playlist (.m3u8), index.md.
+
+Manuscript text is made safe for each format: no line breaks inside a line or cue (no line
+injection), no cue-timing arrows in subtitle text, markup characters escaped in WebVTT.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from audiopack.timeline import ChapterTime, SentenceTime
+
+_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    return _CONTROL.sub("", _BREAKS.sub(" ", text)).strip()
+
+
+def _clock(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def mmss(seconds: float) -> str:
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _chapter_lines(chapter: ChapterTime) -> Iterator[SentenceTime]:
+    if chapter.heading is not None:
+        yield chapter.heading
+    for point in chapter.points:
+        yield from (s for s in point.sentences if one_line(s.text))
+
+
+def lrc(chapter: ChapterTime, album: str, artist: str) -> str:
+    def stamp(seconds: float) -> str:
+        centis = max(0, round(seconds * 100))
+        minutes, rest = divmod(centis, 6000)
+        return f"[{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}]"
+
+    lines = [
+        f"[ti:{one_line(chapter.chapter.title)}]",
+        f"[al:{one_line(album)}]",
+        f"[ar:{one_line(artist)}]",
+        f"[length:{mmss(chapter.duration_s)}]",
+    ]
+    lines += [f"{stamp(s.start_s)}{one_line(s.text)}" for s in _chapter_lines(chapter)]
+    return "\n".join(lines) + "\n"
+
+
+def _book_cues(chapters: tuple[ChapterTime, ...]) -> Iterator[tuple[float, float, str]]:
+    for chapter in chapters:
+        for sentence in _chapter_lines(chapter):
+            text = one_line(sentence.text).replace("-->", "->")
+            yield chapter.start_s + sentence.start_s, chapter.start_s + sentence.end_s, text
+
+
+def srt(chapters: tuple[ChapterTime, ...]) -> str:
+    blocks = [
+        f"{n}\n{_clock(a, ',')} --> {_clock(b, ',')}\n{text}\n"
+        for n, (a, b, text) in enumerate(_book_cues(chapters), 1)
+    ]
+    return "\n".join(blocks)
+
+
+def vtt(chapters: tuple[ChapterTime, ...]) -> str:
+    def escape(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    blocks = ["WEBVTT\n"]
+    blocks += [
+        f"{_clock(a, '.')} --> {_clock(b, '.')}\n{escape(text)}\n"
+        for a, b, text in _book_cues(chapters)
+    ]
+    return "\n".join(blocks)
+
+
+def m3u8(chapters: tuple[ChapterTime, ...], album: str) -> str:
+    lines = ["#EXTM3U", f"#PLAYLIST:{one_line(album)}"]
+    for chapter in chapters:
+        if chapter.file is None:
+            continue
+        lines.append(f"#EXTINF:{round(chapter.duration_s)},{one_line(chapter.chapter.title)}")
+        lines.append(chapter.file)
+    return "\n".join(lines) + "\n"
+
+
+def index_markdown(title: str, chapters: tuple[ChapterTime, ...], book: str | None) -> str:
+    def md(text: str) -> str:
+        return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", one_line(text))
+
+    total = chapters[-1].end_s if chapters else 0.0
+    lines = [f"# {md(title)}", "", f"总时长 {mmss(total)}，共 {len(chapters)} 章。", ""]
+    if book:
+        lines += [f"有声书：`{book}`", ""]
+    for chapter in chapters:
+        where = f"（{chapter.file}）" if chapter.file else ""
+        lines.append(f"## {mmss(chapter.start_s)} {md(chapter.chapter.title)}{where}")
+        lines.append("")
+        for point in chapter.points:
+            lines.append(f"- {mmss(chapter.start_s + point.start_s)} {md(point.title)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -139,14 +139,31 @@ def limit_peaks(signal: FloatArray, ceiling: float) -> FloatArray:
 
 
 def normalise_loudness(samples: Int16Array, target_lufs: float = TARGET_LUFS) -> Int16Array:
-    """Bring speech to ``target_lufs`` with a peak ceiling; silence is returned unchanged."""
+    """Bring speech to ``target_lufs`` under a peak ceiling; silence is returned unchanged.
+
+    Limiting peaks lowers the loudness a little, so the gain is corrected and the limiter
+    applied again (speech with a high crest factor needs two or three rounds).
+    """
     loudness = integrated_loudness(samples)
     if loudness is None:
         return samples
-    gain = 10 ** ((target_lufs - loudness) / 20)
-    signal = samples.astype(np.float64) / 32768.0 * gain
-    signal = limit_peaks(signal, PEAK_LIMIT)
+    source = samples.astype(np.float64) / 32768.0
+    gain_db = target_lufs - loudness
+    signal = source
+    for _ in range(3):
+        signal = limit_peaks(source * 10 ** (gain_db / 20), PEAK_LIMIT)
+        measured = _loudness_of(signal)
+        if measured is None or abs(measured - target_lufs) < 0.3:
+            break
+        gain_db += target_lufs - measured
     return np.round(signal * 32767.0).astype("<i2")
+
+
+def _loudness_of(signal: FloatArray) -> float | None:
+    import pyloudnorm
+
+    value = float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(signal))
+    return value if np.isfinite(value) else None
 
 
 @dataclass(frozen=True)

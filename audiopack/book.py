@@ -34,10 +34,11 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audiopack.errors import PackError, ToolError
 from audiopack.ffmpeg import run_ffmpeg
-from audiopack.tags import tag_m4b_in_place, clean_text
+from audiopack.tags import clean_text, tag_m4b_in_place
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,21 @@ MAX_TITLE_BYTES = 255
 #: How far a part's estimated start may be from a chapter start to be anchored on it.
 ANCHOR_TOLERANCE_S = 0.1
 
-_ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025,
-               8000, 7350)
+_ADTS_RATES = (
+    96000,
+    88200,
+    64000,
+    48000,
+    44100,
+    32000,
+    24000,
+    22050,
+    16000,
+    12000,
+    11025,
+    8000,
+    7350,
+)
 
 
 @dataclass(frozen=True)
@@ -303,11 +317,12 @@ def write_m4b(
 
 def read_m4b_chapters(path: Path) -> list[tuple[str, float]]:
     """The chapter marks ``(title, start_s)`` of an M4B/MP4 (its Nero "chpl" list), no ffprobe."""
+    import mutagen.mp4
     from mutagen import MutagenError
-    from mutagen.mp4 import MP4
 
+    mp4_module: Any = mutagen.mp4
     try:
-        chapters = MP4(path).chapters
+        chapters = mp4_module.MP4(path).chapters
     except (MutagenError, OSError) as e:
         raise PackError(f"cannot read the chapters of {path}: {e}") from e
     if chapters is None:

@@ -19,6 +19,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def content_key(value: Any) -> str:
@@ -44,6 +46,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; packs are shared files
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,8 @@ log = logging.getLogger(__name__)
 #: Longest side of a cover image, in pixels (user covers are scaled down to it).
 MAX_COVER_PX = 1400
 JPEG_QUALITY = 90
+LINE_SPACING = 1.3
+MAX_TITLE_CHARS = 160
 
 BACKGROUND = (128, 24, 24)  # deep red
 INK = (250, 236, 200)  # warm cream
@@ -133,9 +134,19 @@ def _candidates() -> Iterator[Path]:
             continue
 
 
-def _notdef_mask(font: ImageFont.FreeTypeFont) -> bytes:
+def _bitmap(font: Any, ch: str) -> bytes:
+    """The pixels ``font`` draws for ``ch``."""
+    from PIL import Image, ImageDraw
+
+    _left, _top, right, bottom = font.getbbox(ch)
+    image = Image.new("L", (max(1, int(right)) + 2, max(1, int(bottom)) + 2))
+    ImageDraw.Draw(image).text((0, 0), ch, font=font, fill=255)
+    return image.tobytes()
+
+
+def _notdef_bitmap(font: Any) -> bytes:
     """How the font draws a character it lacks (a private-use code point)."""
-    return bytes(font.getmask("\U0010fffd"))
+    return _bitmap(font, "\U0010fffd")
 
 
 def has_glyph(font: Any, ch: str, notdef: bytes | None = None) -> bool:
@@ -143,12 +154,12 @@ def has_glyph(font: Any, ch: str, notdef: bytes | None = None) -> bool:
     if ch.isspace():
         return True
     try:
-        mask = bytes(font.getmask(ch))
+        pixels = _bitmap(font, ch)
+        if notdef is None:
+            notdef = _notdef_bitmap(font)
     except (OSError, ValueError, UnicodeError):
         return False
-    if notdef is None:
-        notdef = _notdef_mask(font)
-    return mask != notdef and any(mask)
+    return pixels != notdef and any(pixels)
 
 
 def _open_font(path: Path, size: int) -> ImageFont.FreeTypeFont | None:
@@ -189,15 +200,19 @@ def find_cjk_font() -> Path | None:
     return None
 
 
+_CLOSING = set("，。、；：！？）」』》〉】”’,.;:!?)]%…·")
+_OPENING = set("（「『《〈【“‘([")
+
+
 def _tokens(text: str) -> list[str]:
     """Line-break units: a Latin word or number stays whole, CJK breaks anywhere, and
     closing punctuation sticks to what it follows."""
     raw = re.findall(r"[A-Za-z0-9][A-Za-z0-9'’.\-]*|\s+|.", text)
     tokens: list[str] = []
     for tok in raw:
-        if tokens and tok in "，。、；：！？）」』》〉】”’,.;:!?)]%…·":
-            tokens[-1] += tok
-        elif tokens and tokens[-1] and tokens[-1][-1] in "（「『《〈【“‘([":
+        closing = tok in _CLOSING
+        after_opening = bool(tokens) and tokens[-1][-1:] in _OPENING
+        if tokens and (closing or after_opening):
             tokens[-1] += tok
         else:
             tokens.append(tok)
@@ -214,18 +229,23 @@ def wrap_text(text: str, font: Any, width: float) -> list[str]:
                 line += " "
             continue
         candidate = line + tok
-        if not line or font.getlength(candidate.rstrip()) <= width:
+        if font.getlength(candidate.rstrip()) <= width:
             line = candidate
             continue
-        lines.append(line.rstrip())
+        if line.strip():
+            lines.append(line.rstrip())
         line = tok
         # a single token wider than the line (a long word): cut it by characters
-        while font.getlength(line) > width and len(line) > 1:
-            cut = len(line) - 1
-            while cut > 1 and font.getlength(line[:cut]) > width:
-                cut -= 1
-            lines.append(line[:cut])
-            line = line[cut:]
+        while len(line) > 1 and font.getlength(line) > width:
+            low, high = 1, len(line) - 1  # longest prefix that fits (at least 1 character)
+            while low < high:
+                mid = (low + high + 1) // 2
+                if font.getlength(line[:mid]) <= width:
+                    low = mid
+                else:
+                    high = mid - 1
+            lines.append(line[:low])
+            line = line[low:]
     if line.strip():
         lines.append(line.rstrip())
     return lines
@@ -237,44 +257,73 @@ def _ellipsize(line: str, font: Any, width: float) -> str:
     return line.rstrip() + "…"
 
 
+def _balance(text: str, font: Any, width: float, lines: list[str]) -> list[str]:
+    """The same number of lines, as even as can be (no lone last character)."""
+    if len(lines) < 2:
+        return lines
+    low, high = width * 0.4, width
+    for _ in range(10):
+        mid = (low + high) / 2
+        if len(wrap_text(text, font, mid)) <= len(lines):
+            high = mid
+        else:
+            low = mid
+    return wrap_text(text, font, high)
+
+
 def _fit(
-    text: str, make_font: Any, width: float, sizes: range, max_lines: int
-) -> tuple[Any, list[str]]:
-    """The largest font size (from ``sizes``) at which ``text`` fits ``max_lines`` lines;
-    at the smallest size the text is cut with an ellipsis."""
+    text: str, make_font: Any, width: float, sizes: range, max_lines: int, max_height: float
+) -> tuple[Any, list[str], float]:
+    """The largest font size (from ``sizes``) at which ``text`` fits in ``max_lines`` lines
+    and ``max_height`` px; at the smallest size the text is cut with an ellipsis.
+    Returns the font, the lines and the line pitch."""
     font: Any = None
     lines: list[str] = []
+    pitch = 0.0
     for size in sizes:
         font = make_font(size)
+        pitch = _line_height(font, size) * LINE_SPACING
         lines = wrap_text(text, font, width)
-        if len(lines) <= max_lines:
-            return font, lines
-    lines = [*lines[: max_lines - 1], _ellipsize(lines[max_lines - 1], font, width)]
-    return font, lines
+        if len(lines) <= max_lines and len(lines) * pitch <= max_height:
+            return font, _balance(text, font, width, lines), pitch
+    keep = max(1, min(max_lines, int(max_height // pitch) if pitch else 1))
+    if len(lines) > keep:
+        lines = [*lines[: keep - 1], _ellipsize(lines[keep - 1], font, width)]
+    return font, lines, pitch
 
 
 def _keep_drawable(text: str, font: Any, ascii_only: bool) -> str:
     if ascii_only:
         return "".join(ch if 0x20 <= ord(ch) < 0x7F else " " for ch in text)
-    notdef = _notdef_mask(font)
-    return "".join(ch if has_glyph(font, ch, notdef) else " " for ch in text)
+    notdef = _notdef_bitmap(font)
+    known: dict[str, bool] = {}
+    for ch in set(text):
+        known[ch] = has_glyph(font, ch, notdef)
+    return "".join(ch if known[ch] else " " for ch in text)
 
 
 def _draw_lines(
-    draw: ImageDraw.ImageDraw, lines: list[str], font: Any, centre_x: float, top: float,
-    line_height: float, fill: tuple[int, int, int],
+    draw: ImageDraw.ImageDraw,
+    lines: list[str],
+    font: Any,
+    centre_x: float,
+    top: float,
+    line_height: float,
+    fill: tuple[int, int, int],
 ) -> None:
     for i, line in enumerate(lines):
-        draw.text((centre_x, top + (i + 0.5) * line_height), line, font=font, fill=fill,
-                  anchor="mm")
+        draw.text(
+            (centre_x, top + (i + 0.5) * line_height), line, font=font, fill=fill, anchor="mm"
+        )
 
 
 def _decorate(draw: ImageDraw.ImageDraw, size: int) -> None:
     """The frame every cover has: an inset double rule in the accent colour."""
     for inset, width in ((0.045, 0.006), (0.062, 0.002)):
         m = round(size * inset)
-        draw.rectangle((m, m, size - 1 - m, size - 1 - m), outline=ACCENT,
-                       width=max(1, round(size * width)))
+        draw.rectangle(
+            (m, m, size - 1 - m, size - 1 - m), outline=ACCENT, width=max(1, round(size * width))
+        )
 
 
 def _decorative_only(draw: ImageDraw.ImageDraw, size: int) -> None:
@@ -325,24 +374,35 @@ def _render(title: str, subtitle: str | None, size: int, font_path: Path | None)
         title = ""  # nothing readable survives: no text at all rather than stray symbols
         subtitle = subtitle if re.search(r"[A-Za-z0-9]", subtitle) else ""
 
+    # more than fits six lines at the smallest size anyway: measure less
+    title = title if len(title) <= MAX_TITLE_CHARS else title[:MAX_TITLE_CHARS] + "…"
+    subtitle = subtitle if len(subtitle) <= MAX_TITLE_CHARS else subtitle[:MAX_TITLE_CHARS] + "…"
     if not title:
         _decorative_only(draw, size)
         return _to_jpeg(image)
 
     text_width = size * 0.76
     step = -max(1, size // 200)
-    title_font, title_lines = _fit(
-        title, make_font, text_width, range(round(size * 0.105), round(size * 0.045), step), 5
+    title_font, title_lines, title_lh = _fit(
+        title,
+        make_font,
+        text_width,
+        range(round(size * 0.105), round(size * 0.045), step),
+        max_lines=6,
+        max_height=size * 0.5,
     )
-    title_lh = _line_height(title_font, size * 0.105) * 1.3
     sub_lines: list[str] = []
     sub_font: Any = None
     sub_lh = 0.0
     if subtitle:
-        sub_font, sub_lines = _fit(
-            subtitle, make_font, text_width, range(round(size * 0.045), round(size * 0.03), step), 2
+        sub_font, sub_lines, sub_lh = _fit(
+            subtitle,
+            make_font,
+            text_width,
+            range(round(size * 0.045), round(size * 0.03), step),
+            max_lines=2,
+            max_height=size * 0.15,
         )
-        sub_lh = _line_height(sub_font, size * 0.045) * 1.35
 
     gap = size * 0.05
     rule_h = max(1, round(size * 0.003))
@@ -358,11 +418,12 @@ def _render(title: str, subtitle: str | None, size: int, font_path: Path | None)
 
 
 def _line_height(font: Any, fallback: float) -> float:
+    """Ascent plus descent of ``font`` (``fallback`` if it cannot tell)."""
     try:
-        left, top, right, bottom = font.getbbox("国Ag")
-        return float(max(bottom - top, 1))
+        ascent, descent = font.getmetrics()
+        return float(max(ascent + descent, 1))
     except (AttributeError, OSError, ValueError):
-        return fallback
+        return float(fallback)
 
 
 def _to_jpeg(image: Image.Image) -> bytes:
@@ -408,7 +469,3 @@ def load_cover(path: Path) -> bytes:
         raise ConfigError(f"--cover {path} is not an image: {e}") from e
     except OSError as e:
         raise ConfigError(f"--cover {path} cannot be read as an image: {e}") from e
-
-
-if __name__ == "__main__":  # pragma: no cover - a manual look: python -m audiopack.cover T S
-    sys.stdout.buffer.write(make_cover(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))

@@ -275,8 +275,8 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     else:
         add('<p class="noaudio">这个学习包没有音频文件。</p>\n<audio id="player" hidden></audio>\n')
     add('<div class="controls">\n')
-    add('<button id="prev" type="button" aria-label="上一句">⏮</button>')
-    add('<button id="next" type="button" aria-label="下一句">⏭</button>\n<span class="rates">')
+    add('<button id="prev" type="button">上一句</button>')
+    add('<button id="next" type="button">下一句</button>\n<span class="rates">')
     for rate in RATES:
         label = f"{rate:g}×"
         add(

@@ -97,49 +97,36 @@ def _build_id3(
     lyrics: str | None = None,
 ) -> Any:
     """The ``mutagen.id3.ID3`` tag that :func:`tag_mp3` writes."""
-    from mutagen.id3 import (
-        APIC,
-        CHAP,
-        CTOC,
-        ID3,
-        TALB,
-        TCON,
-        TDRC,
-        TIT2,
-        TPE1,
-        TPE2,
-        TRCK,
-        USLT,
-        CTOCFlags,
-        Encoding,
-        PictureType,
-    )
+    import mutagen.id3
 
-    utf8 = Encoding.UTF8  # converted to UTF-16 when saved as v2.3
+    id3: Any = mutagen.id3  # untyped library: keep mypy --strict out of it
+    utf8 = id3.Encoding.UTF8  # converted to UTF-16 when saved as v2.3
     title = clean_text(title)
-    tags = ID3()
-    tags.add(TIT2(encoding=utf8, text=[title]))
-    tags.add(TALB(encoding=utf8, text=[clean_text(album)]))
-    tags.add(TPE1(encoding=utf8, text=[clean_text(artist)]))
-    tags.add(TPE2(encoding=utf8, text=[clean_text(artist)]))
-    tags.add(TRCK(encoding=utf8, text=[f"{track}/{total}" if total > 0 else str(track)]))
+    tags = id3.ID3()
+    tags.add(id3.TIT2(encoding=utf8, text=[title]))
+    tags.add(id3.TALB(encoding=utf8, text=[clean_text(album)]))
+    tags.add(id3.TPE1(encoding=utf8, text=[clean_text(artist)]))
+    tags.add(id3.TPE2(encoding=utf8, text=[clean_text(artist)]))
+    tags.add(id3.TRCK(encoding=utf8, text=[f"{track}/{total}" if total > 0 else str(track)]))
     year_text = _year(year)
     if year_text:
-        tags.add(TDRC(encoding=utf8, text=[year_text]))  # written as TYER in v2.3
-    tags.add(TCON(encoding=utf8, text=["Speech"]))
+        tags.add(id3.TDRC(encoding=utf8, text=[year_text]))  # written as TYER in v2.3
+    tags.add(id3.TCON(encoding=utf8, text=["Speech"]))
     if cover_jpeg:
         tags.add(
-            APIC(
+            id3.APIC(
                 encoding=utf8,
                 mime="image/jpeg",
-                type=PictureType.COVER_FRONT,
+                type=id3.PictureType.COVER_FRONT,
                 desc="Cover",
                 data=cover_jpeg,
             )
         )
     if lyrics:
         tags.add(
-            USLT(encoding=utf8, lang=LYRICS_LANG, desc="", text=clean_text(lyrics, multiline=True))
+            id3.USLT(
+                encoding=utf8, lang=LYRICS_LANG, desc="", text=clean_text(lyrics, multiline=True)
+            )
         )
     ids: list[str] = []
     for index, (chapter_title, start_ms, end_ms) in enumerate(chapters):
@@ -148,25 +135,65 @@ def _build_id3(
         element = chapter_id(index)
         ids.append(element)
         tags.add(
-            CHAP(
+            id3.CHAP(
                 element_id=element,
                 start_time=start,
                 end_time=end,
                 start_offset=0xFFFFFFFF,  # "use the times"
                 end_offset=0xFFFFFFFF,
-                sub_frames=[TIT2(encoding=utf8, text=[clean_text(chapter_title)])],
+                sub_frames=[id3.TIT2(encoding=utf8, text=[clean_text(chapter_title)])],
             )
         )
     if ids:
         tags.add(
-            CTOC(
+            id3.CTOC(
                 element_id=TOC_ID,
-                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                flags=id3.CTOCFlags.TOP_LEVEL | id3.CTOCFlags.ORDERED,
                 child_element_ids=ids,
-                sub_frames=[TIT2(encoding=utf8, text=[title])],
+                sub_frames=[id3.TIT2(encoding=utf8, text=[title])],
             )
         )
     return tags
+
+
+def _order_chapter_frames(path: Path) -> None:
+    """Put the CTOC frame and then the CHAP frames in chapter order at the end of the tag.
+
+    mutagen writes frames sorted by size, so CHAP frames come out of order; the CTOC says
+    the order, but some readers (ffmpeg's among them) list chapters in frame order. The
+    frames are only permuted inside the ID3v2.3 tag written just before: same size, the
+    audio is not touched.
+    """
+    with path.open("r+b") as f:
+        header = f.read(10)
+        if len(header) < 10 or header[:3] != b"ID3" or header[3] != 3 or header[5] & 0xC0:
+            return  # not the plain v2.3 tag mutagen writes (no unsync, no extended header)
+        size = 0
+        for b in header[6:10]:
+            size = (size << 7) | (b & 0x7F)
+        body = f.read(size)
+        frames: list[tuple[bytes, bytes]] = []
+        pos = 0
+        while pos + 10 <= len(body) and body[pos] != 0:
+            frame_size = int.from_bytes(body[pos + 4 : pos + 8], "big")
+            end = pos + 10 + frame_size
+            if end > len(body):
+                return
+            frames.append((body[pos : pos + 4], body[pos:end]))
+            pos = end
+
+        def index(frame: bytes) -> int:
+            element = frame[10:].split(b"\x00", 1)[0].decode("latin-1")
+            return int(element[3:]) if element[3:].isdigit() else 1 << 30
+
+        others = [raw for fid, raw in frames if fid not in (b"CHAP", b"CTOC")]
+        tocs = [raw for fid, raw in frames if fid == b"CTOC"]
+        chaps = sorted((raw for fid, raw in frames if fid == b"CHAP"), key=index)
+        ordered = b"".join(others + tocs + chaps)
+        if len(ordered) != pos:
+            return
+        f.seek(10)
+        f.write(ordered)
 
 
 def tag_mp3(
@@ -205,7 +232,9 @@ def tag_mp3(
     def edit(tmp: Path) -> None:
         try:
             # save() replaces an existing ID3v2 tag in place (or inserts one); v1=0 drops ID3v1.
+            tags.update_to_v23()  # TDRC -> TYER, also inside CHAP/CTOC sub-frames
             tags.save(tmp, v1=0, v2_version=3)
+            _order_chapter_frames(tmp)
         except MutagenError as e:
             raise PackError(f"cannot tag {path}: {e}") from e
 
@@ -223,11 +252,13 @@ def tag_m4b_in_place(
     cover_jpeg: bytes | None,
     genre: str,
 ) -> None:
+    import mutagen.mp4
     from mutagen import MutagenError
-    from mutagen.mp4 import MP4, MP4Cover
 
+    mp4_module: Any = mutagen.mp4
+    MP4Cover = mp4_module.MP4Cover
     try:
-        mp4 = MP4(path)
+        mp4 = mp4_module.MP4(path)
         if mp4.tags is None:
             mp4.add_tags()
         tags = mp4.tags

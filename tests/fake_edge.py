@@ -62,6 +62,7 @@ FAULT_KINDS = (
     "http_403",  # reject the handshake with 403 (edge-tts retries once itself)
     "http_503",  # reject the handshake with 503
     "garbage",  # a malformed frame (rotating through several kinds) after turn.start
+    "bad_audio",  # a complete answer whose audio/mpeg bytes are not MP3
     "hang",  # accept and read the request, then never answer
 )
 METADATA_MODES = ("sentences", "merged", "split", "none", "bogus")
@@ -110,6 +111,7 @@ class FakeEdgeConfig:
     voices_status: int = 200
 
     def __post_init__(self) -> None:
+        self.schedule = list(self.schedule)  # consumed by the fake: never the caller's list
         for kind in (*self.fail_kinds, *self.schedule):
             if kind not in FAULT_KINDS:
                 raise ValueError(f"unknown fault kind {kind!r}: one of {FAULT_KINDS}")
@@ -403,7 +405,9 @@ class FakeEdge:
         self._stopping = asyncio.Event()
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=1.0, access_log=None
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -491,7 +495,10 @@ class FakeEdge:
 
         if kind == "hang":  # until the client gives up or the fake stops
             assert self._stopping is not None
-            waits = [asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(ws.receive())]
+            waits = [
+                asyncio.ensure_future(self._stopping.wait()),
+                asyncio.ensure_future(ws.receive()),
+            ]
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
@@ -502,7 +509,9 @@ class FakeEdge:
         if config.latency_s:
             await asyncio.sleep(config.latency_s)
 
-        await ws.send_str(_text_frame(request_id, "turn.start", '{"context":{"serviceTag":"fake"}}'))
+        await ws.send_str(
+            _text_frame(request_id, "turn.start", '{"context":{"serviceTag":"fake"}}')
+        )
         await ws.send_str(
             _text_frame(
                 request_id,
@@ -529,6 +538,8 @@ class FakeEdge:
 
         bursts, mp3 = await self._render(record.text, config)
         record.bursts = bursts
+        if kind == "bad_audio":
+            mp3 = b"\x00" * len(mp3)
         events = [
             (round(start * MP3_BYTES_PER_SECOND), _metadata_body(text, start, end))
             for text, start, end in _boundaries(bursts, config.metadata)
@@ -610,8 +621,8 @@ def fake_edge(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEdge]:
     from edge_tts.drm import DRM
 
     # Restored at teardown: the endpoint patches and edge-tts's clock skew (403 answers move it).
-    monkeypatch.setattr(communicate, "WSS_URL", communicate.WSS_URL)
-    monkeypatch.setattr(voices, "VOICE_LIST", voices.VOICE_LIST)
+    monkeypatch.setattr(communicate, "WSS_URL", vars(communicate)["WSS_URL"])
+    monkeypatch.setattr(voices, "VOICE_LIST", vars(voices)["VOICE_LIST"])
     monkeypatch.setattr(DRM, "clock_skew_seconds", DRM.clock_skew_seconds)
     with running_fake_edge() as fake:
         for name, value in fake.env().items():

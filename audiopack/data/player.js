@@ -105,7 +105,8 @@
     if (!("mediaSession" in navigator) || typeof MediaMetadata === "undefined") { return; }
     try {
       var meta = { title: chapters[c] ? chapters[c].title : data.title, album: data.title };
-      if (data.cover) { meta.artwork = [{ src: data.cover }]; }
+      var cover = data.cover ? new URL(data.cover, document.baseURI) : null;
+      if (cover && /^https?:$/.test(cover.protocol)) { meta.artwork = [{ src: cover.href }]; }
       navigator.mediaSession.metadata = new MediaMetadata(meta);
     } catch (e) { /* not supported */ }
   }

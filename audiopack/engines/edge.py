@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
 import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -77,6 +79,10 @@ DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
 _DEFAULT_WSS_URL: str = _constants.WSS_URL
 _DEFAULT_VOICE_LIST: str = _constants.VOICE_LIST
 _TICKS_PER_SECOND = 10_000_000
+#: Decoded MP3 lags the PCM it was encoded from by the encoder's delay (576 samples for LAME)
+#: plus the decoder's (529): ffmpeg trims neither without a LAME header, and the stream has
+#: none. Boundary offsets count from the unencoded PCM, so they are moved by this much.
+MP3_DELAY_FRAMES = 576 + 529
 _BACKOFF_CAP_S = 8.0
 #: Metadata reaching this far past the end of the audio is not trusted.
 _METADATA_SLACK_FRAMES = SAMPLE_RATE
@@ -107,9 +113,7 @@ def apply_endpoint_override() -> None:
         url = _with_query(url)
     else:
         url = _DEFAULT_WSS_URL
-    if _communicate.WSS_URL != url:
-        log.info("edge: speech endpoint %s", url)
-        _communicate.WSS_URL = url
+    _replace_name(_communicate, "WSS_URL", url, "speech")
 
     voices_url = os.environ.get(ENV_VOICES_URL, "").strip()
     if voices_url:
@@ -121,13 +125,19 @@ def apply_endpoint_override() -> None:
         voices_url = _with_query(voices_url)
     else:
         voices_url = _DEFAULT_VOICE_LIST
-    if _voices.VOICE_LIST != voices_url:
-        log.info("edge: voice list endpoint %s", voices_url)
-        _voices.VOICE_LIST = voices_url
+    _replace_name(_voices, "VOICE_LIST", voices_url, "voice list")
+
+
+def _replace_name(module: ModuleType, name: str, value: str, what: str) -> None:
+    # edge-tts does not re-export these names, hence getattr/setattr.
+    if getattr(module, name) != value:
+        log.info("edge: %s endpoint %s", what, value)
+        setattr(module, name, value)
 
 
 def _service_host() -> str:
-    return urlsplit(_communicate.WSS_URL).hostname or "the speech service"
+    url = str(getattr(_communicate, "WSS_URL", ""))
+    return urlsplit(url).hostname or "the speech service"
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,27 +287,26 @@ def _end_frame_at(segments: Sequence[_Segment], char: int) -> int:
     return segments[0].f0
 
 
-def _quietest_frame(pcm: bytes, estimate: int, lo: int, hi: int) -> int:
-    """The middle of the quietest 10 ms window of [lo, hi), nearest to ``estimate`` on ties."""
+def _quiet_stretch(pcm: bytes, estimate: int, lo: int, hi: int) -> tuple[int, int]:
+    """The quiet stretch of [lo, hi) nearest ``estimate``, in 10 ms windows: (first, end)."""
     window = SAMPLE_RATE // 100
     samples = np.frombuffer(pcm, dtype="<i2")
     lo, hi = max(0, lo), min(len(samples), hi)
     count = (hi - lo) // window
     if count < 3:
-        return estimate
+        return estimate, estimate
     blocks = samples[lo : lo + count * window].astype(np.float64).reshape(count, window)
     energy = np.sqrt(np.mean(blocks**2, axis=1))
-    quiet = np.flatnonzero(energy <= energy.min() * 1.05 + 1.0)
+    threshold = energy.min() + 0.05 * (energy.max() - energy.min()) + 1.0
+    quiet = np.flatnonzero(energy <= threshold)
     centres = lo + quiet * window + window // 2
-    # Prefer the middle of the quiet stretch that lies nearest the estimate.
-    best = int(centres[np.argmin(np.abs(centres - estimate))])
-    quiet_centres = set(centres.tolist())
+    best = int(quiet[np.argmin(np.abs(centres - estimate))])
     first = last = best
-    while first - window in quiet_centres and best - first < SAMPLE_RATE:
-        first -= window
-    while last + window in quiet_centres and last - best < SAMPLE_RATE:
-        last += window
-    return (first + last) // 2
+    while first > 0 and energy[first - 1] <= threshold:
+        first -= 1
+    while last + 1 < count and energy[last + 1] <= threshold:
+        last += 1
+    return lo + first * window, lo + (last + 1) * window
 
 
 def align_sentences(
@@ -308,7 +317,8 @@ def align_sentences(
     Boundary texts are located in our text by character position (ignoring whitespace); a
     sentence starts where its first character starts sounding and ends where its last one
     stops. Where one boundary covers several of our sentences, the split point is interpolated
-    by characters and, given ``pcm``, moved to the quietest moment nearby.
+    by characters and, given ``pcm``, moved onto the quiet stretch nearby (the first sentence
+    ends where it starts, the next begins where it ends).
     """
     keys = [_key(s) for s in sentences]
     full = "".join(keys)
@@ -317,7 +327,7 @@ def align_sentences(
     segments, matched = _place_boundaries(full, boundaries)
     if not segments or matched < _MIN_MATCHED_SHARE * len(full):
         return None
-    for previous, segment in zip(segments, segments[1:], strict=False):
+    for previous, segment in itertools.pairwise(segments):
         if segment.f0 < previous.f0:
             return None
     if any(s.f1 < s.f0 or s.f0 < 0 or s.f0 > frames + _METADATA_SLACK_FRAMES for s in segments):
@@ -325,19 +335,28 @@ def align_sentences(
 
     timings: list[SentenceTiming] = []
     char = 0
-    previous_end = 0
     for sentence, key in zip(sentences, keys, strict=True):
         start = _start_frame_at(segments, char)
         char += len(key)
         end = _end_frame_at(segments, char)
-        start = min(max(start, previous_end, 0), frames)
-        end = min(max(end, start), frames)
         timings.append(SentenceTiming(sentence, start, end))
-        previous_end = end
+    timings = list(_ordered(timings, frames))
 
     if pcm:
         timings = _refine_inner_splits(timings, segments, keys, pcm, frames)
-    return tuple(timings)
+    return _ordered(timings, frames)
+
+
+def _ordered(timings: Sequence[SentenceTiming], frames: int) -> tuple[SentenceTiming, ...]:
+    """Clamp into [0, frames] and make the timings follow each other without overlap."""
+    ordered: list[SentenceTiming] = []
+    previous_end = 0
+    for timing in timings:
+        start = min(max(timing.start_frame, previous_end, 0), frames)
+        end = min(max(timing.end_frame, start), frames)
+        ordered.append(SentenceTiming(timing.text, start, end))
+        previous_end = end
+    return tuple(ordered)
 
 
 def _refine_inner_splits(
@@ -347,7 +366,7 @@ def _refine_inner_splits(
     pcm: bytes,
     frames: int,
 ) -> list[SentenceTiming]:
-    """Move split points that fall inside one boundary to the quietest moment nearby."""
+    """Move split points that fall inside one boundary onto the quiet stretch nearby."""
     char = 0
     for index in range(len(timings) - 1):
         char += len(keys[index])
@@ -359,11 +378,13 @@ def _refine_inner_splits(
         radius = min(SAMPLE_RATE * 6 // 10, (segment.f1 - segment.f0) // 4)
         lo = max(estimate - radius, timings[index].start_frame)
         hi = min(estimate + radius, timings[index + 1].end_frame, frames)
-        split = _quietest_frame(pcm, estimate, lo, hi)
+        quiet_start, quiet_end = _quiet_stretch(pcm, estimate, lo, hi)
         current, following = timings[index], timings[index + 1]
-        timings[index] = SentenceTiming(current.text, current.start_frame, split)
+        timings[index] = SentenceTiming(
+            current.text, current.start_frame, max(current.start_frame, quiet_start)
+        )
         timings[index + 1] = SentenceTiming(
-            following.text, split, max(split, following.end_frame)
+            following.text, quiet_end, max(quiet_end, following.end_frame)
         )
     return timings
 
@@ -483,13 +504,9 @@ class EdgeEngine:
                     elif chunk["type"] == "SentenceBoundary":
                         offset = float(chunk.get("offset", 0.0))
                         duration = float(chunk.get("duration", 0.0))
-                        boundaries.append(
-                            Boundary(
-                                str(chunk.get("text", "")),
-                                _ticks_to_frames(offset),
-                                _ticks_to_frames(offset + duration),
-                            )
-                        )
+                        start = _ticks_to_frames(offset) + MP3_DELAY_FRAMES
+                        end = _ticks_to_frames(offset + duration) + MP3_DELAY_FRAMES
+                        boundaries.append(Boundary(str(chunk.get("text", "")), start, end))
         # edge-tts ends its loop quietly when the server closes the socket early; only the
         # "turn.end" message moves the bytes of the current chunk to the cumulative count.
         if communicate.state.get("chunk_audio_bytes", 0):

@@ -120,7 +120,9 @@ class _Library:
         """Synthesise plain text (never SSML) and return PCM at ``self.sample_rate``."""
         self._chunks = []
         data = text.encode("utf-8") + b"\0"
-        status = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        status = self.lib.espeak_Synth(
+            data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+        )
         if status != 0:
             raise SynthesisError(f"eSpeak NG failed (status {status}) on: {text[:40]}")
         return b"".join(self._chunks)

@@ -1,0 +1,517 @@
+"""From displayed text to spoken text: sentence splitting, request chunking, normalisation.
+
+The displayed text never changes: :func:`split_sentences` and :func:`speech_sentences` return
+exact slices of their input. Only the *spoken* text (what a TTS engine is given) is rewritten
+by :func:`to_speech`: redaction placeholders, unspeakable symbols, punctuation runs, ASCII
+punctuation between Chinese characters, numbers (for eSpeak, which cannot read "3.5%") and the
+pronunciation lexicon.
+
+Number readings, when ``SpeechOptions.numbers`` is on:
+
+* cn2an's ``transform`` reads the general case (integers, decimals, ``%``, ``1/3``, ``第10项``);
+* handled here first, because cn2an gets them wrong: ISO dates (2024-01-05), year-months
+  (2024-01), times (10:30), ratios (3:1), ranges (3-5 → 三至五), negative temperatures
+  (-3℃ → 零下三摄氏度), thousands separators (1,234.5), phone-like strings (11+ digits or a
+  leading zero: digit by digit), version-like dotted numbers (1.2.3), ``N年`` (four digits are a
+  year read digit by digit, other counts are cardinals: 10年 → 十年, not cn2an's 一零年), month and
+  day numbers (01月 → 一月), ``2`` before a measure word (2个 → 两个), ``‰`` and currency signs;
+* digits glued to Latin letters stay as they are (5G, 3D, COVID-19, 100km): eSpeak reads the
+  digits of ``5G`` exactly as ``五G`` and the neural voices read such names best unchanged.
+
+cn2an never raises out of :func:`to_speech`: on any error the digits are read one by one.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audiopack.lexicon import Lexicon, builtin_lexicon, tokenizer_for
+from audiopack.lexicon import load_lexicon as _load_lexicon
+
+__all__ = [
+    "Lexicon",
+    "SpeechOptions",
+    "SpeechSentence",
+    "chunk",
+    "load_lexicon",
+    "speech_sentences",
+    "split_sentences",
+    "to_speech",
+]
+
+log = logging.getLogger(__name__)
+
+
+def load_lexicon(path: Path | None) -> Lexicon:
+    """Built-in rules plus the rules of ``path`` (its rules win); ConfigError if malformed."""
+    return _load_lexicon(path)
+
+
+@dataclass(frozen=True)
+class SpeechOptions:
+    #: Convert digits to Chinese readings (needed by eSpeak; the neural voices read them).
+    numbers: bool = True
+    #: What redaction placeholders (``*``, ``××``, ``XXX``, ``○○``) are read as; "" drops them.
+    placeholder: str = "某"
+    #: Pronunciation rules, applied last.
+    lexicon: Lexicon = field(default_factory=builtin_lexicon)
+
+
+@dataclass(frozen=True)
+class SpeechSentence:
+    #: Exactly a slice of the original text (all slices concatenated give back the text).
+    display: str
+    #: What the engine is given; "" when nothing is speakable (only emoji or punctuation).
+    spoken: str
+
+
+# --------------------------------------------------------------------------- character classes
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
+_LATIN_EXTRA = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+#: Punctuation that makes a pause, by strength: the strongest of a run is kept.
+_PAUSE_STRENGTH = {
+    "、": 0, "，": 1, ",": 1, "：": 2, ":": 2, "；": 3, ";": 3,
+    "。": 4, ".": 4, "！": 4, "!": 4, "？": 4, "?": 4,
+}  # fmt: skip
+_FULLWIDTH = {",": "，", ".": "。", ";": "；", ":": "：", "!": "！", "?": "？"}
+#: Every character :func:`to_speech` may return, besides the placeholder and lexicon readings.
+SPEAKABLE_PUNCTUATION = "，。！？；：、“”‘’《》（）…—·,.!?;:'-%/℃ "
+_SPEAKABLE_RE = re.compile(f"[{_HAN}A-Za-z0-9{_LATIN_EXTRA}{re.escape(SPEAKABLE_PUNCTUATION)}]")
+_WORD_RE = re.compile(f"[{_HAN}A-Za-z0-9{_LATIN_EXTRA}]")
+_CJK_SIDE_RE = re.compile(f"[{_HAN}，。！？；：、“”‘’《》（）…—]")
+
+_DIGITS = "零一二三四五六七八九"
+_CN_NUMERAL = "零一二三四五六七八九十百千万亿两〇"
+
+# ---------------------------------------------------------------------------- sentence splitting
+
+_CLOSERS = "”’」』）)》】〕"
+_SENTENCE_END = re.compile(
+    rf"(?:[。！？；!?;]|…|\.{{3,}})(?:[。！？；!?;…{_CLOSERS}]|\.{{3,}})*\s*"
+    r"|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split after sentence ends (and their closing quotes) and at line breaks.
+
+    Whitespace after a sentence stays with it, leading whitespace goes with the first sentence;
+    ``"".join(split_sentences(text)) == text`` always.
+    """
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.end() > start:
+            pieces.append(text[start : match.end()])
+            start = match.end()
+    if start < len(text):
+        pieces.append(text[start:])
+    # A whitespace-only piece (text opening with blank lines) joins the sentence after it.
+    merged: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if not piece.strip():
+            carry += piece
+            continue
+        merged.append(carry + piece)
+        carry = ""
+    if carry:
+        if merged:
+            merged[-1] += carry
+        else:
+            merged.append(carry)
+    return merged
+
+
+# ------------------------------------------------------------------ splitting long sentences
+
+_SOFT_BREAK = re.compile(r"[，、：]\s*|[,:](?!\d)\s*")
+#: Spans never cut when a long sentence is split: number expressions, Latin words, entities,
+#: placeholder runs.
+_ATOMIC = re.compile(
+    r"[-−¥￥$€£]?[0-9０-９]+(?:[.,:：/\-~～—–．][0-9０-９]+)*[%％‰℃]?"
+    r"(?:年(?:[0-9０-９]{1,2}月(?:[0-9０-９]{1,2}[日号])?)?|[月日号])?"
+    r"|[A-Za-z][A-Za-z0-9'\-_.]*[A-Za-z0-9]|&#?\w+;|[*＊×]+|[Xx]{2,}|[○〇]{2,}"
+)
+
+
+def speech_sentences(
+    text: str, options: SpeechOptions, max_chars: int = 120
+) -> tuple[SpeechSentence, ...]:
+    """Sentences of ``text`` whose spoken text is at most ``max_chars`` long.
+
+    A longer sentence is split at ，、：, then at jieba word boundaries, and only as a last
+    resort (a single word longer than ``max_chars``) between characters. Number expressions,
+    Latin words and placeholder runs are never cut, unless alone longer than ``max_chars``.
+    """
+    if max_chars < 1:
+        raise ValueError("max_chars must be positive")
+    result: list[SpeechSentence] = []
+    for sentence in split_sentences(text):
+        for piece in _fit(sentence, options, max_chars, 0):
+            result.append(SpeechSentence(piece, to_speech(piece, options)))
+    return tuple(result)
+
+
+def _fit(text: str, options: SpeechOptions, max_chars: int, level: int) -> list[str]:
+    """Cut ``text`` into consecutive pieces whose spoken text fits (levels: clauses, words,
+    characters outside atomic spans, any characters)."""
+    if len(to_speech(text, options)) <= max_chars or level > 3:
+        if level > 3:
+            log.warning("cannot split %r to %d spoken characters", text, max_chars)
+        return [text]
+    units = _units(text, options, level)
+    if len(units) <= 1:
+        return _fit(text, options, max_chars, level + 1)
+    pieces: list[str] = []
+    current = ""
+    for unit in units:
+        if current and len(to_speech(current + unit, options)) > max_chars:
+            pieces.append(current)
+            current = unit
+        else:
+            current += unit
+    pieces.append(current)
+    result: list[str] = []
+    for piece in pieces:
+        result.extend(_fit(piece, options, max_chars, level + 1))
+    return result
+
+
+def _units(text: str, options: SpeechOptions, level: int) -> list[str]:
+    if level == 0:
+        cuts = {m.end() for m in _SOFT_BREAK.finditer(text)}
+    elif level == 1:
+        tokenizer = tokenizer_for(frozenset(options.lexicon.mapping))
+        cuts, position = set(), 0
+        for token in tokenizer.cut(text, HMM=True):
+            position += len(token)
+            cuts.add(position)
+    else:
+        cuts = set(range(1, len(text)))
+    if level < 3:
+        for match in _ATOMIC.finditer(text):
+            cuts -= set(range(match.start() + 1, match.end()))
+        # Whitespace stays with what comes before it.
+        cuts = {c for c in cuts if c >= len(text) or not text[c].isspace()}
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def chunk(sentences: Sequence[SpeechSentence], max_chars: int = 300) -> list[list[SpeechSentence]]:
+    """Group consecutive sentences, each group's spoken text totalling at most ``max_chars``.
+
+    A sentence longer than ``max_chars`` on its own (which :func:`speech_sentences` never makes
+    with a smaller ``max_chars``) gets a group of its own.
+    """
+    groups: list[list[SpeechSentence]] = []
+    current: list[SpeechSentence] = []
+    total = 0
+    for sentence in sentences:
+        size = len(sentence.spoken)
+        if current and total + size > max_chars:
+            groups.append(current)
+            current, total = [], 0
+        if size > max_chars:
+            log.warning("sentence of %d spoken characters exceeds %d", size, max_chars)
+        current.append(sentence)
+        total += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+# ---------------------------------------------------------------------------------- to_speech
+
+
+def to_speech(text: str, options: SpeechOptions) -> str:
+    """The spoken form of ``text`` (never raises for any string)."""
+    spoken = _normalise_characters(text)
+    spoken = _placeholders(spoken, options.placeholder)
+    spoken = _numbers(spoken, options.numbers)
+    spoken = _punctuation(spoken)
+    if not _WORD_RE.search(spoken):
+        return ""
+    return options.lexicon.apply(spoken)
+
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,30});")
+_CHAR_MAP = str.maketrans(
+    {
+        "％": "%", "＋": "+", "－": "-", "−": "-", "–": "—", "―": "—", "～": "~",
+        "【": "（", "】": "）", "〔": "（", "〕": "）", "［": "（", "］": "）",
+        "[": "（", "]": "）", "{": "（", "}": "）", "(": "（", ")": "）",
+        "「": "“", "」": "”", "『": "‘", "』": "’", "〈": "《", "〉": "》",
+        "﹐": "，", "﹑": "、", "﹔": "；", "﹕": "：", "﹖": "？", "﹗": "！",
+        "㎡": "平方米", "㎞": "公里", "㏎": "公里", "㎏": "千克", "℉": "华氏度",
+    }
+)  # fmt: skip
+_UNITS = (
+    (re.compile(r"°\s*C(?![A-Za-z])"), "℃"),
+    (re.compile(r"(?<![A-Za-z])km[²2](?![A-Za-z0-9])"), "平方公里"),
+    (re.compile(r"(?<![A-Za-z])m²"), "平方米"),
+    (re.compile(r"(?<![A-Za-z])m³"), "立方米"),
+)
+
+
+def _normalise_characters(text: str) -> str:
+    text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    chars: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
+            chars.append(chr(code - 0xFEE0))  # full-width digits and letters
+        elif ch.isspace():
+            chars.append(" ")
+        elif ch.isdecimal() and not ch.isascii():
+            chars.append(str(unicodedata.decimal(ch)))
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"):
+            continue
+        else:
+            chars.append(ch)
+    text = "".join(chars).translate(_CHAR_MAP)
+    for pattern, replacement in _UNITS:
+        text = pattern.sub(replacement, text)
+    text = re.sub(r"(?<=\d)\s*[．]\s*(?=\d)", ".", text)
+    text = re.sub(r"(?<=\d)：(?=\d)", ":", text)
+    return re.sub(r"\.{3,}", "……", text)
+
+
+_PLACEHOLDER = re.compile(
+    r"[*＊]+|×+|(?<![A-Za-z0-9])(?:X{2,}|x{2,})(?![A-Za-z0-9])|○{2,}"
+    rf"|(?<![0-9{_CN_NUMERAL}])〇{{2,}}(?![0-9{_CN_NUMERAL}])"
+)
+
+
+def _placeholders(text: str, placeholder: str) -> str:
+    # "3×4" and "3*4" are products, not redactions.
+    text = re.sub(r"(?<=\d)\s*[×*＊]\s*(?=\d)", "乘", text)
+    return _PLACEHOLDER.sub(
+        lambda m: placeholder if len(m.group()) == 1 else placeholder * 2, text
+    )
+
+
+# ------------------------------------------------------------------------------------ numbers
+
+_NUM = r"\d+(?:\.\d+)?"
+_RANGE_RIGHT = r"(?:[1-9]\d*(?:\.\d+)?|0(?:\.\d+)?)"
+_NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("latin", r"(?<![A-Za-z0-9])(?:\d+(?:\.\d+)?[A-Za-z]|[A-Za-z])[A-Za-z0-9]*"
+              r"(?:['\-_.][A-Za-z0-9]+)*"),
+    ("date", r"(?<![\d.])(?P<dy>\d{4})(?P<ds>[-/.])(?P<dm>0?[1-9]|1[0-2])(?P=ds)"
+             r"(?P<dd>0?[1-9]|[12]\d|3[01])(?![\d])(?:日|号)?"),
+    ("ym", r"(?<![\d.])(?P<yy>(?:1[89]|20)\d{2})[-/](?P<ymm>0?[1-9]|1[0-2])(?![\d/-])"),
+    ("time", r"(?<![\d:.])(?P<th>[01]?\d|2[0-4]):(?P<tm>[0-5]\d)(?::(?P<ts>[0-5]\d))?(?![\d:])"),
+    ("ratio", rf"(?<![\d:.]){_NUM}(?::{_NUM})+(?![\d:])"),
+    ("negt", rf"(?<![\dA-Za-z.])-\s*(?P<nt>{_NUM})\s*(?P<nu>℃|度)"),
+    ("phone", r"(?<![\d.])(?:0\d{2,3}-\d{7,8}|\d{11,}|0\d+)(?![\d.])"),
+    ("thou", r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)"),
+    ("dotted", r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])"),
+    ("range", rf"(?<![\d.])(?P<rl>{_NUM})(?P<rlp>%?)\s*(?:——|[-~—])\s*(?P<rr>{_RANGE_RIGHT})"
+              r"(?P<rrp>%?)(?![\d.])(?P<ry>\s*年)?"),
+    ("permille", rf"(?P<pm>{_NUM})‰"),
+    ("money", rf"(?P<cur>[¥￥$€£])\s*(?P<mv>{_NUM})(?P<mg>[万亿]*)"),
+    ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
+    ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
+    ("liang", r"(?<![\d.第])2(?=[个位名项次条件种天倍家所座台辆份只批户万亿千百])"),
+    ("neg", r"(?<![\dA-Za-z.])-(?=\d)"),
+)  # fmt: skip
+_NUMBER_RE = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _NUMBER_PATTERNS))
+_CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
+#: What still changes when numbers are read by the engine itself.
+_ALWAYS = frozenset({"date", "ym", "negt", "range"})
+
+
+def _digits(number: str) -> str:
+    return "".join(_DIGITS[int(ch)] if ch.isdigit() else "点" for ch in number if ch != ",")
+
+
+def _cardinal(number: str) -> str:
+    """Chinese reading of a non-negative decimal number string (digits, optional fraction)."""
+    whole, _, fraction = number.replace(",", "").partition(".")
+    whole = whole.lstrip("0") or "0"
+    reading = _digits(whole)
+    if len(whole) <= 16:
+        try:
+            import cn2an
+
+            reading = str(cn2an.an2cn(whole, "low"))
+        except Exception:  # cn2an must never break speech: read digit by digit
+            log.debug("cn2an failed on %r", whole, exc_info=True)
+    if re.match(r"二[千万亿]", reading):
+        reading = "两" + reading[1:]
+    return reading + ("点" + _digits(fraction) if fraction else "")
+
+
+def _year(digits: str) -> str:
+    return _digits(digits) if len(digits) == 4 else _cardinal(digits)
+
+
+def _transform(text: str) -> str:
+    """cn2an for the general case; digit-by-digit reading if it fails."""
+    if not re.search(r"\d", text):
+        return text
+    try:
+        import cn2an
+
+        result = str(cn2an.transform(text, "an2cn"))
+    except Exception:  # cn2an must never break speech
+        log.debug("cn2an.transform failed on %r", text, exc_info=True)
+        result = re.sub(r"(\d+(?:\.\d+)?)%", lambda m: "百分之" + _digits(m.group(1)), text)
+        result = re.sub(r"\d+(?:\.\d+)?", lambda m: _digits(m.group()), result)
+    return re.sub(f"(?<![{_CN_NUMERAL}])二(?=[千万亿])", "两", result)
+
+
+def _number_match(m: re.Match[str], numbers: bool) -> str:
+    kind = m.lastgroup or ""
+    text = m.group()
+    if not numbers and kind not in _ALWAYS:
+        return text
+    g = m.group
+    if kind == "latin":
+        return text
+    if kind == "date":
+        year, month, day = g("dy"), int(g("dm")), int(g("dd"))
+        if not numbers:
+            return f"{year}年{month}月{day}日"
+        return f"{_digits(year)}年{_cardinal(str(month))}月{_cardinal(str(day))}日"
+    if kind == "ym":
+        year, month = g("yy"), int(g("ymm"))
+        if not numbers:
+            return f"{year}年{month}月"
+        return f"{_digits(year)}年{_cardinal(str(month))}月"
+    if kind == "negt":
+        unit = "摄氏度" if numbers and g("nu") == "℃" else g("nu")
+        return f"零下{_cardinal(g('nt')) if numbers else g('nt')}{unit}"
+    if kind == "range":
+        left, right, year = g("rl"), g("rr"), g("ry") or ""
+        if not numbers:
+            return f"{left}{g('rlp')}至{right}{g('rrp')}{year}"
+        if (year or _looks_like_years(left, right)) and len(left) == len(right) == 4:
+            return f"{_digits(left)}至{_digits(right)}{year}"
+        percent = "百分之" if g("rlp") or g("rrp") else ""
+        return f"{percent}{_cardinal(left)}至{percent}{_cardinal(right)}{year}"
+    if kind == "time":
+        hour, minute, second = int(g("th")), int(g("tm")), g("ts")
+        reading = f"{_cardinal(str(hour))}点"
+        if minute or second:
+            reading += f"{'零' if minute < 10 else ''}{_cardinal(str(minute))}分"
+        if second and int(second):
+            reading += f"{_cardinal(str(int(second)))}秒"
+        return reading
+    if kind == "ratio":
+        return "比".join(_cardinal(part) for part in text.split(":"))
+    if kind in ("phone", "dotted"):
+        return _digits(text.replace("-", ""))
+    if kind == "thou":
+        return _cardinal(text)
+    if kind == "permille":
+        return "千分之" + _cardinal(g("pm"))
+    if kind == "money":
+        return f"{_cardinal(g('mv'))}{g('mg')}{_CURRENCY[g('cur')]}"
+    if kind == "year":
+        return _year(g("yr"))
+    if kind == "md":
+        return _cardinal(str(int(g("mdn"))))
+    if kind == "liang":
+        return "两"
+    if kind == "neg":
+        return "负"
+    return text  # pragma: no cover - every group is handled above
+
+
+def _looks_like_years(left: str, right: str) -> bool:
+    return (
+        left.isdigit()
+        and right.isdigit()
+        and 1900 <= int(left) < int(right) <= 2099
+    )
+
+
+def _numbers(text: str, numbers: bool) -> str:
+    parts: list[str] = []
+    position = 0
+    convert: Callable[[str], str] = _transform if numbers else (lambda s: s)
+    for match in _NUMBER_RE.finditer(text):
+        parts.append(convert(text[position : match.start()]))
+        parts.append(_number_match(match, numbers))
+        position = match.end()
+    parts.append(convert(text[position:]))
+    spoken = "".join(parts)
+    if numbers:
+        spoken = spoken.replace("℃", "摄氏度").replace("%", "").replace("‰", "")
+        spoken = re.sub(f"(?<=[{_CN_NUMERAL}])°", "度", spoken)
+    return spoken
+
+
+# -------------------------------------------------------------------------------- punctuation
+
+_PAUSE_RUN = re.compile(r"[，、；：。！？,;:.!?](?:\s*[，、；：。！？,;:.!?])+")
+_ASCII_PUNCT = re.compile(r"\s*([,.;:!?])\s*")
+_EMPTY_PAIR = re.compile(r"（[\s，、；：。！？]*）|“\s*”|‘\s*’|《\s*》")
+_LEADING = re.compile(r"^[\s，、；：。！？,;:.!?…—·”’）》/'-]+")
+
+
+def _is_ascii_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _punctuation(text: str) -> str:
+    # Unspeakable symbols (emoji, markup signs, stray +, #, *, ~...) go; a space keeps two
+    # Latin words apart.
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        if not _SPEAKABLE_RE.match(ch) or (ch == "/" and not _between_digits(text, i)):
+            before = text[i - 1] if i else ""
+            after = text[i + 1] if i + 1 < len(text) else ""
+            chars[i] = " " if _is_ascii_word(before) and _is_ascii_word(after) else ""
+    text = "".join(chars)
+    text = _ASCII_PUNCT.sub(_fullwidth_punct, text)
+    text = _PAUSE_RUN.sub(_strongest, text)
+    text = re.sub(r"…+", "……", text)
+    text = re.sub(r"—+", "——", text)
+    while True:
+        emptied = _EMPTY_PAIR.sub("", text)
+        if emptied == text:
+            break
+        text = emptied
+    text = _LEADING.sub("", text)
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r" ", _keep_space, text).strip()
+
+
+def _between_digits(text: str, i: int) -> bool:
+    return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
+def _fullwidth_punct(m: re.Match[str]) -> str:
+    text = m.string
+    before = text[m.start() - 1] if m.start() else ""
+    after = text[m.end()] if m.end() < len(text) else ""
+    mark = m.group(1)
+    if _is_ascii_word(before) and _is_ascii_word(after):
+        return m.group()  # 3.5, 1,000, e.g.
+    if _CJK_SIDE_RE.fullmatch(before) or _CJK_SIDE_RE.fullmatch(after):
+        return _FULLWIDTH[mark]
+    return m.group()
+
+
+def _strongest(m: re.Match[str]) -> str:
+    marks = [ch for ch in m.group() if not ch.isspace()]
+    best = max(marks, key=lambda ch: _PAUSE_STRENGTH[ch])  # first of the strongest
+    return best
+
+
+def _keep_space(m: re.Match[str]) -> str:
+    text = m.string
+    before = text[m.start() - 1] if m.start() else ""
+    after = text[m.end()] if m.end() < len(text) else ""
+    keep = before.isascii() and after.isascii() and before.strip() and after.strip()
+    return " " if keep else ""

@@ -1,0 +1,283 @@
+"""The M4B: ADTS parts joined without re-encoding, chapter marks on the speech, tags, cover."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from audiopack.book import (
+    AdtsInfo,
+    adts_info,
+    ffmetadata,
+    fit_title,
+    map_chapter_starts,
+    read_m4b_chapters,
+    write_m4b,
+)
+from audiopack.errors import PackError, ToolError
+from audiopack.ffmpeg import decode_file_to_pcm, run_ffmpeg
+from audiopack.model import SAMPLE_RATE
+
+SR = SAMPLE_RATE
+LEAD_IN = 0.2  # each chapter's tone starts this long after the chapter start
+#: (PCM seconds of the part, chapter offsets inside it): every part starts with a chapter.
+LAYOUT = [(2.5, [0.0, 1.0]), (1.7, [0.0]), (3.2, [0.0, 1.3, 2.0])]
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _encode(pcm: bytes, dest: Path) -> Path:
+    """As the pipeline makes a part: 24 kHz mono AAC 48k in ADTS."""
+    run_ffmpeg(
+        ["-y", "-f", "s16le", "-ar", str(SR), "-ac", "1", "-i", "pipe:0",
+         "-c:a", "aac", "-b:a", "48k", "-f", "adts", str(dest)],
+        stdin=pcm,
+    )  # fmt: skip
+    return dest
+
+
+class Book:
+    def __init__(self, folder: Path) -> None:
+        self.parts: list[Path] = []
+        self.part_durations: list[float] = []
+        self.chapters: list[tuple[str, float]] = []
+        #: per chapter: (index of its part, offset inside the part)
+        self.where: list[tuple[int, float]] = []
+        t = 0.0
+        for k, (duration, offsets) in enumerate(LAYOUT):
+            n = round(duration * SR)
+            x = np.zeros(n)
+            burst = np.arange(round(0.3 * SR))
+            for j, offset in enumerate(offsets):
+                a = round((offset + LEAD_IN) * SR)
+                x[a : a + burst.size] = 0.5 * np.sin(2 * np.pi * 440 * burst / SR)
+                title = ["开篇", "第一点 = ; # \\ 换\n行", "二、从严治党", "甲", "乙", "丙"][
+                    len(self.chapters)
+                ]
+                self.chapters.append((title, t + offset))
+                self.where.append((k, offset))
+                del j
+            pcm = (x * 32767).astype("<i2").tobytes()
+            self.parts.append(_encode(pcm, folder / f"part{k}.aac"))
+            self.part_durations.append(n / SR)
+            t += n / SR
+        self.total_s = t
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    return Book(tmp_path_factory.mktemp("parts"))
+
+
+def _write(dest: Path, book: Book, **kwargs: object) -> bytes:
+    cover = _jpeg()
+    args: dict[str, object] = {
+        "aac_parts": book.parts,
+        "chapters": book.chapters,
+        "total_s": book.total_s,
+        "metadata": {"title": "专题会议讲话", "artist": "某某", "date": "2024", "comment": "c"},
+        "cover_jpeg": cover,
+    }
+    args.update(kwargs)
+    write_m4b(dest, **args)  # type: ignore[arg-type]
+    return cover
+
+
+def _onset(pcm: np.ndarray, start_s: float) -> float:
+    """Seconds from ``start_s`` to the first loud sample."""
+    seg = np.abs(pcm[round(start_s * SR) : round((start_s + 1.0) * SR)])
+    return float(np.argmax(seg > 3000)) / SR
+
+
+@pytest.mark.parametrize("with_durations", [True, False])
+def test_chapter_marks_sit_on_the_speech(tmp_path: Path, book: Book, with_durations: bool) -> None:
+    dest = tmp_path / "book.m4b"
+    _write(dest, book, part_durations=book.part_durations if with_durations else None)
+    marks = read_m4b_chapters(dest)
+    assert [t for t, _ in marks] == [fit_title(t) for t, _ in book.chapters]
+    assert marks[1][0] == "第一点 = ; # \\ 换 行"
+    pcm = np.frombuffer(decode_file_to_pcm(str(dest)), "<i2").astype(float)
+    infos = [adts_info(p.read_bytes()) for p in book.parts]
+    part_starts = np.cumsum([0.0] + [i.duration_s for i in infos])
+    priming = 1024 / SR
+    for (_, start), (k, offset) in zip(marks, book.where, strict=True):
+        if offset == 0.0:
+            # a chapter that opens a part is put on the part's first frame
+            assert start == pytest.approx(part_starts[k], abs=0.001)
+            assert _onset(pcm, start) == pytest.approx(LEAD_IN + priming, abs=0.003)
+        else:
+            # inside a part: exactly where that speech is
+            assert _onset(pcm, start) == pytest.approx(LEAD_IN, abs=0.003)
+    # marks drift from the speech timeline by the parts' encoder delay and padding only
+    for (_, got), (_, given), (k, _) in zip(marks, book.chapters, book.where, strict=True):
+        assert 0 <= got - given <= 0.09 * (k + 1)
+
+
+def test_m4b_tags_cover_duration(tmp_path: Path, book: Book) -> None:
+    from mutagen.mp4 import MP4, MP4Cover
+
+    dest = tmp_path / "book.m4b"
+    cover = _write(dest, book, part_durations=book.part_durations)
+    mp4 = MP4(dest)
+    tags = mp4.tags
+    assert tags is not None
+    assert tags["©nam"] == ["专题会议讲话"]
+    assert tags["©alb"] == ["专题会议讲话"]  # album defaults to the title
+    assert tags["©ART"] == ["某某"] and tags["aART"] == ["某某"]
+    assert tags["©day"] == ["2024"]
+    assert tags["©gen"] == ["Audiobook"]
+    assert tags["©cmt"] == ["c"]
+    assert tags["stik"] == [2]
+    (covr,) = tags["covr"]
+    assert covr.imageformat == MP4Cover.FORMAT_JPEG and bytes(covr) == cover
+    encoded = sum(adts_info(p.read_bytes()).duration_s for p in book.parts)
+    assert mp4.info.length == pytest.approx(encoded, abs=0.2)
+    assert mp4.info.length == pytest.approx(book.total_s, abs=0.1 * len(book.parts))
+    assert mp4.info.sample_rate == SR  # (mutagen reads stsd channels: 2 from ffmpeg 5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.m4b"]
+
+
+def test_audio_not_reencoded(tmp_path: Path, book: Book) -> None:
+    dest = tmp_path / "book.m4b"
+    _write(dest, book, cover_jpeg=None)
+    joined = b"".join(p.read_bytes() for p in book.parts)
+    expected = decode_file_to_pcm_bytes(joined)
+    assert decode_file_to_pcm(str(dest)) == expected
+
+
+def decode_file_to_pcm_bytes(adts: bytes) -> bytes:
+    return run_ffmpeg(
+        ["-f", "aac", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(SR), "pipe:1"],
+        stdin=adts,
+    )
+
+
+def test_overwrites_existing_and_no_cover(tmp_path: Path, book: Book) -> None:
+    from mutagen.mp4 import MP4
+
+    dest = tmp_path / "book.m4b"
+    dest.write_bytes(b"old")
+    _write(dest, book, cover_jpeg=None, chapters=[], metadata={"title": "t"})
+    tags = MP4(dest).tags
+    assert tags is not None and "covr" not in tags
+    assert read_m4b_chapters(dest) == []
+
+
+def test_long_title_fits_chpl(tmp_path: Path, book: Book) -> None:
+    dest = tmp_path / "book.m4b"
+    long = "很长的标题" * 40
+    _write(dest, book, chapters=[(long, 0.0), ("短", 1.0)])
+    marks = read_m4b_chapters(dest)
+    assert marks[0][0].endswith("…") and long.startswith(marks[0][0][:-1])
+    assert len(marks[0][0].encode()) <= 255
+    assert marks[1] == ("短", pytest.approx(1.0 + 1024 / SR, abs=0.002))
+
+
+def test_bad_part_is_pack_error(tmp_path: Path, book: Book) -> None:
+    bad = tmp_path / "bad.aac"
+    bad.write_bytes(b"this is not aac at all")
+    dest = tmp_path / "book.m4b"
+    with pytest.raises(PackError, match="not ADTS"):
+        _write(dest, book, aac_parts=[book.parts[0], bad])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.aac"]
+
+
+def test_missing_part_is_pack_error(tmp_path: Path, book: Book) -> None:
+    with pytest.raises(PackError):
+        _write(tmp_path / "book.m4b", book, aac_parts=[tmp_path / "nope.aac"])
+    with pytest.raises(PackError):
+        _write(tmp_path / "book.m4b", book, aac_parts=[])
+    with pytest.raises(PackError):
+        _write(tmp_path / "no" / "book.m4b", book)
+
+
+def test_ffmpeg_failure_is_tool_error_and_cleans_up(
+    tmp_path: Path, book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audiopack.book
+
+    def fail(args: object, stdin: bytes | None = None) -> bytes:
+        raise ToolError("ffmpeg failed: boom")
+
+    monkeypatch.setattr(audiopack.book, "run_ffmpeg", fail)
+    with pytest.raises(ToolError, match="boom"):
+        _write(tmp_path / "book.m4b", book)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
+def test_ffprobe_sees_chapters_and_no_offset(tmp_path: Path, book: Book) -> None:
+    dest = tmp_path / "book.m4b"
+    _write(dest, book)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-show_streams", "-of", "json", str(dest)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    info = json.loads(out)
+    probed = [(c["tags"]["title"], float(c["start_time"])) for c in info["chapters"]]
+    marks = read_m4b_chapters(dest)
+    assert [t for t, _ in probed] == [t for t, _ in marks]
+    for (_, a), (_, b) in zip(probed, marks, strict=True):
+        assert a == pytest.approx(b, abs=0.001)
+    audio = [s for s in info["streams"] if s["codec_type"] == "audio"]
+    assert len(audio) == 1 and float(audio[0]["start_time"]) == 0.0
+
+
+# --- pure helpers --------------------------------------------------------------------
+
+
+def test_adts_info(book: Book) -> None:
+    info = adts_info(book.parts[0].read_bytes())
+    assert info.sample_rate == SR and info.channels == 1
+    # PCM + 1024 priming samples, rounded up to whole frames
+    assert info.frames == -(-(round(2.5 * SR) + 1024) // 1024)
+    with pytest.raises(PackError):
+        adts_info(b"")
+    with pytest.raises(PackError):
+        adts_info(book.parts[0].read_bytes()[:-3])  # truncated last frame
+
+
+def test_ffmetadata_escapes() -> None:
+    text = ffmetadata({"title": "a=b;c#d\\e\nf", "empty": ""}, [("x=y", 0, 1500)])
+    assert text.splitlines()[:2] == [";FFMETADATA1", "title=a\\=b\\;c\\#d\\\\e\\"]
+    assert text.splitlines()[2] == "f"
+    assert "empty" not in text
+    assert "[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=x\\=y\n" in text
+
+
+def test_fit_title() -> None:
+    assert fit_title("短标题") == "短标题"
+    cut = fit_title("字" * 100)
+    assert len(cut.encode()) <= 255 and cut.endswith("…")
+    assert fit_title("a\nb") == "a b"
+
+
+def test_map_chapter_starts_exact_and_estimated() -> None:
+    # parts of 2.0 s and 1.0 s PCM -> ceil((n + 1024) / 1024) frames each
+    parts = [
+        AdtsInfo(frames=-(-(d + 1024) // 1024), sample_rate=SR, channels=1) for d in (2 * SR, SR)
+    ]
+    starts = [0.0, 0.5, 2.0, 2.25]
+    a0 = 0.0
+    a1 = parts[0].duration_s
+    p = 1024 / SR
+    expected = [a0, a0 + p + 0.5, a1, a1 + p + 0.25]
+    exact = map_chapter_starts(starts, parts, [2.0, 1.0])
+    assert exact == pytest.approx(expected, abs=1e-9)
+    estimated = map_chapter_starts(starts, parts)
+    assert estimated == pytest.approx(expected, abs=1e-9)  # anchored on the 2.0 s chapter
+    assert map_chapter_starts([], parts) == []
+    with pytest.raises(ValueError):
+        map_chapter_starts(starts, parts, [1.0])

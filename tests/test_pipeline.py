@@ -1,0 +1,180 @@
+"""The build pipeline end to end with a deterministic tone engine: audio, index, rebuilds."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ToneEngine, decode, rms, starts_after_silence
+
+from audiopack import pipeline
+from audiopack.config import BuildConfig
+from audiopack.errors import PackError
+from audiopack.model import SAMPLE_RATE
+from audiopack.pack import PackFolder
+from audiopack.pipeline import BuildResult
+
+
+def _build(script: Path, out: Path, engine: ToneEngine, **kw: object) -> BuildResult:
+    config = BuildConfig(manuscript=script, output_dir=out, engine="espeak", **kw)  # type: ignore[arg-type]
+    result = pipeline.build(config, engine=engine)
+    assert isinstance(result, BuildResult)
+    return result
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.iterdir()
+        if p.is_file()
+    }
+
+
+def test_build_writes_a_true_pack(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    result = _build(short_script, out, tone_engine)
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    assert result.chapters == len(index["chapters"]) == 4
+    assert [c["kind"] for c in index["chapters"]] == ["opening", "section", "section", "closing"]
+    assert result.synthesized > 0 and result.reused == 0
+    assert (out / "playlist.m3u8").read_text("utf-8").count(".mp3") == 4
+    book = out / index["book"]["file"]
+    assert book.is_file()
+    previous_end = 0.0
+    starts_checked = 0
+    for chapter in index["chapters"]:
+        mp3 = out / chapter["file"]
+        assert mp3.with_suffix(".lrc").is_file()
+        samples = decode(mp3)
+        duration = len(samples) / SAMPLE_RATE
+        assert abs(duration - (chapter["end"] - chapter["start"])) < 0.05
+        assert chapter["start"] == pytest.approx(previous_end, abs=0.002)
+        previous_end = chapter["end"]
+        for point in chapter["points"]:
+            for sentence in point["sentences"]:
+                assert starts_after_silence(samples, sentence["start"]), sentence
+                end = int(sentence["end"] * SAMPLE_RATE)
+                assert rms(samples[end + 2400 : end + 4800]) < 200  # silence after speech
+                starts_checked += 1
+    assert starts_checked >= 12
+    assert index["duration"] == pytest.approx(previous_end)
+    # The book lasts as long as the chapters together.
+    assert len(decode(book)) / SAMPLE_RATE == pytest.approx(index["duration"], abs=0.1)
+
+
+def test_noop_rebuild_writes_nothing(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine)
+    before = _snapshot(out)
+    calls = len(tone_engine.requests)
+    result = _build(short_script, out, tone_engine)
+    assert result.synthesized == 0
+    assert result.reused > 0
+    assert result.changed == ()
+    assert len(tone_engine.requests) == calls
+    assert _snapshot(out) == before
+
+
+def test_one_point_edit_touches_one_chapter(short_script: Path, tmp_path: Path,
+                                            tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine)
+    before = _snapshot(out)
+    short_script.write_text(
+        short_script.read_text("utf-8").replace("不能学用脱节。", "绝不能学用脱节。"), "utf-8"
+    )
+    result = _build(short_script, out, tone_engine)
+    assert result.synthesized == 1
+    after = _snapshot(out)
+    changed_mp3 = [n for n in after if n.endswith(".mp3") and after[n] != before.get(n)]
+    assert changed_mp3 == ["02-提高思想认识.mp3"]
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    texts = [p["text"] for c in index["chapters"] for p in c["points"]]
+    assert any("绝不能学用脱节" in t for t in texts)
+
+
+def test_interrupted_build_keeps_previous_pack(short_script: Path, tmp_path: Path,
+                                                tone_engine: ToneEngine,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine)
+    before = _snapshot(out)
+    short_script.write_text(short_script.read_text("utf-8").replace("学习", "研学"), "utf-8")
+    real = pipeline.build_piece
+    count = {"n": 0}
+
+    def flaky(*args: object) -> None:
+        count["n"] += 1
+        if count["n"] == 3:
+            raise KeyboardInterrupt
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "build_piece", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        _build(short_script, out, tone_engine)
+    assert _snapshot(out) == before
+    monkeypatch.setattr(pipeline, "build_piece", real)
+    synthesized_before = len(tone_engine.requests)
+    result = _build(short_script, out, tone_engine)
+    # Everything was synthesised before the interruption: the rerun only encodes.
+    assert result.synthesized == 0
+    assert len(tone_engine.requests) == synthesized_before
+    assert "研学" in (out / "index.json").read_text("utf-8")
+
+
+def test_removed_chapter_leaves_no_stale_files(short_script: Path, tmp_path: Path,
+                                               tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine)
+    (out / "notes.txt").write_text("mine", "utf-8")
+    text = short_script.read_text("utf-8")
+    short_script.write_text(text.split("二、改进学习方法")[0], "utf-8")
+    _build(short_script, out, tone_engine)
+    names = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert not any("改进学习方法" in n for n in names)
+    assert "notes.txt" in names  # files audiopack did not make are never touched
+
+
+def test_second_build_refuses_while_locked(short_script: Path, tmp_path: Path,
+                                           tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    with PackFolder(out).locked(), pytest.raises(PackError, match="another audiopack build"):
+        _build(short_script, out, tone_engine)
+
+
+def test_corrupt_cache_entry_is_resynthesised(short_script: Path, tmp_path: Path,
+                                              tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine)
+    cache = out / ".audiopack" / "cache"
+    blobs = sorted(cache.rglob("*.pcm"))
+    blobs[0].write_bytes(blobs[0].read_bytes()[:100])
+    for piece in cache.rglob("*.mp3"):  # force the pieces to be rebuilt from segments
+        piece.unlink()
+    result = _build(short_script, out, tone_engine)
+    assert result.synthesized == 1
+
+
+def test_dry_run_changes_nothing(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine)
+    before = _snapshot(out)
+    short_script.write_text(short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8")
+    config = BuildConfig(manuscript=short_script, output_dir=out, engine="espeak")
+    report = pipeline.build(config, engine=tone_engine, dry_run=True)
+    assert isinstance(report, pipeline.DryRunReport)
+    assert len(report.to_synthesize) == 1 and "方法正确" in report.to_synthesize[0]
+    assert report.changed_files == ("03-改进学习方法.mp3",)
+    assert _snapshot(out) == before
+
+
+def test_formats_mp3_only_has_no_book(short_script: Path, tmp_path: Path,
+                                      tone_engine: ToneEngine) -> None:
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine, formats="mp3")
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    assert index["book"] is None
+    assert not list(out.glob("*.m4b"))
+    assert os.path.exists(out / index["chapters"][0]["file"])

@@ -311,22 +311,23 @@ _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("time", r"(?<![\d:.])(?P<th>[01]?\d|2[0-4]):(?P<tm>[0-5]\d)(?::(?P<ts>[0-5]\d))?(?![\d:])"),
     ("ratio", rf"(?<![\d:.]){_NUM}(?::{_NUM})+(?![\d:])"),
     ("negt", rf"(?<![\dA-Za-z.])-\s*(?P<nt>{_NUM})\s*(?P<nu>℃|度)"),
+    ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
+    ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
     ("phone", r"(?<![\d.])(?:0\d{2,3}-\d{7,8}|\d{11,}|0\d+)(?![\d.])"),
     ("thou", r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)"),
+    ("longdec", r"(?<![\d.])\d+\.\d{9,}(?![\d.])"),
     ("dotted", r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])"),
     ("range", rf"(?<![\d.])(?P<rl>{_NUM})(?P<rlp>%?)\s*(?:——|[-~—])\s*(?P<rr>{_RANGE_RIGHT})"
               r"(?P<rrp>%?)(?![\d.])(?P<ry>\s*年)?"),
     ("permille", rf"(?P<pm>{_NUM})‰"),
     ("money", rf"(?P<cur>[¥￥$€£])\s*(?P<mv>{_NUM})(?P<mg>[万亿]*)"),
-    ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
-    ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
-    ("liang", r"(?<![\d.第])2(?=[个位名项次条件种天倍家所座台辆份只批户万亿千百])"),
+    ("liang", r"(?<![\d.第、])2(?=[个位名项次条件种天倍家所座台辆份只批户万亿千百])"),
     ("neg", r"(?<![\dA-Za-z.])-(?=\d)"),
 )  # fmt: skip
 _NUMBER_RE = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _NUMBER_PATTERNS))
 _CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
 #: What still changes when numbers are read by the engine itself.
-_ALWAYS = frozenset({"date", "ym", "negt", "range"})
+_ALWAYS = frozenset({"date", "ym", "negt", "range", "permille", "money"})
 
 
 def _digits(number: str) -> str:
@@ -410,12 +411,13 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
         return "比".join(_cardinal(part) for part in text.split(":"))
     if kind in ("phone", "dotted"):
         return _digits(text.replace("-", ""))
-    if kind == "thou":
+    if kind in ("thou", "longdec"):
         return _cardinal(text)
     if kind == "permille":
-        return "千分之" + _cardinal(g("pm"))
+        return "千分之" + (_cardinal(g("pm")) if numbers else g("pm"))
     if kind == "money":
-        return f"{_cardinal(g('mv'))}{g('mg')}{_CURRENCY[g('cur')]}"
+        value = _cardinal(g("mv")) if numbers else g("mv")
+        return f"{value}{g('mg')}{_CURRENCY[g('cur')]}"
     if kind == "year":
         return _year(g("yr"))
     if kind == "md":
@@ -456,7 +458,7 @@ def _numbers(text: str, numbers: bool) -> str:
 _PAUSE_RUN = re.compile(r"[，、；：。！？,;:.!?](?:\s*[，、；：。！？,;:.!?])+")
 _ASCII_PUNCT = re.compile(r"\s*([,.;:!?])\s*")
 _EMPTY_PAIR = re.compile(r"（[\s，、；：。！？]*）|“\s*”|‘\s*’|《\s*》")
-_LEADING = re.compile(r"^[\s，、；：。！？,;:.!?…—·”’）》/'-]+")
+_LEADING = re.compile(r"^[\s，、；：。！？,;:.!?…—·”’）》]+")
 
 
 def _is_ascii_word(ch: str) -> bool:

@@ -38,7 +38,7 @@ def _pack_with_file(tmp_path: Path) -> tuple[Path, bytes]:
     ("content", "message"),
     [
         (b"", "empty"),
-        (b"   \n\t\r\n\xe3\x80\x80\n", "empty"),
+        (b"   \n\t\r\n\xe3\x80\x80\n", "whitespace"),
         (bytes(range(256)) * 8, "binary"),
     ],
     ids=["empty", "blank", "binary"],

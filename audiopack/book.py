@@ -1,28 +1,23 @@
 """The M4B audiobook: ADTS AAC parts joined without re-encoding, chapter marks, tags, cover.
 
-Timing (read this before passing chapter starts)
-------------------------------------------------
-Every part is a separate AAC encode, so every part carries its own encoder delay: ffmpeg's
-AAC encoder puts 1024 "priming" samples before the audio and pads the end up to a whole
-frame, and ADTS has no way to say so. Joined by plain frame concatenation, part k therefore
-starts at the sum of the *encoded* lengths of the parts before it (each 1024–2047 samples,
-43–85 ms at 24 kHz, longer than its PCM), and its speech begins 1024 samples after that.
-No edit list is written (ffmpeg cannot know the delay of ADTS input), so the file's
-timeline starts at the first priming sample.
+Timing
+------
+The parts are joined by plain ADTS frame concatenation, and ffmpeg writes no edit list for
+ADTS input (ADTS cannot say how much encoder delay it has). The M4B's timeline is therefore
+exactly the decoded timeline of the joined parts, priming samples included: part k starts
+at the sum of the decoded lengths (frames × 1024) of the parts before it, and the audio of
+its PCM sample 0 is heard 1024 samples (ffmpeg's AAC priming) after that. Chapter marks
+read back with :func:`read_m4b_chapters` equal what was written to the millisecond.
 
-``write_m4b`` takes chapter starts in the *speech timeline* (positions in the parts' PCM
-laid end to end, as the pipeline computes them) and moves each onto the M4B's timeline:
+By default ``write_m4b`` takes chapter starts *in that timeline* and writes them as given
+(audiopack.pipeline computes them so: decoded piece lengths plus AAC_DELAY).
 
-* a chapter that starts exactly where a part starts is put on that part's first frame;
-* any other chapter inside part k goes to ``start_of_part_k + priming + offset_in_part``,
-  which is exact to the sample.
-
-For that it must know where each part starts in the speech timeline. Pass
-``part_durations`` (the PCM length of each part in seconds) and the mapping is exact.
-Without it, each part's PCM length is estimated from its frame count (±21 ms) and the
-estimate is re-anchored on the chapter whose start lies nearest (within 0.1 s) — right
-whenever a part begins with a chapter, as it does in audiopack. Chapter marks read back
-from the file then agree with the speech to well under 10 ms either way.
+A caller that has starts in the *speech timeline* instead (the parts' PCM laid end to end)
+passes ``part_durations`` (each part's PCM length in seconds); each start is then moved
+onto the file's timeline (:func:`map_chapter_starts`): a start where a part begins goes
+on that part's first frame, any other goes to ``part_start + priming + offset``, exact to
+the sample. Without that mapping every part would add its encoder delay and padding
+(1024–2047 samples, 43–85 ms at 24 kHz) to the drift of every later mark.
 """
 
 from __future__ import annotations
@@ -48,8 +43,6 @@ PRIMING_SAMPLES = 1024
 FRAME_SAMPLES = 1024
 #: The Nero "chpl" atom that players read stores a title in at most 255 UTF-8 bytes.
 MAX_TITLE_BYTES = 255
-#: How far a part's estimated start may be from a chapter start to be anchored on it.
-ANCHOR_TOLERANCE_S = 0.1
 
 _ADTS_RATES = (
     96000,
@@ -151,45 +144,30 @@ def ffmetadata(
 def map_chapter_starts(
     starts: Sequence[float],
     parts: Sequence[AdtsInfo],
-    part_durations: Sequence[float] | None = None,
+    part_durations: Sequence[float],
     priming_samples: int = PRIMING_SAMPLES,
 ) -> list[float]:
-    """Move chapter starts from the speech timeline onto the joined AAC's (see module doc)."""
+    """Move chapter starts from the speech timeline (the parts' PCM, of ``part_durations``
+    seconds each, end to end) onto the joined AAC's decoded timeline (see module doc)."""
+    if len(part_durations) != len(parts):
+        raise ValueError("part_durations must have one entry per AAC part")
     if not parts:
         return [0.0 for _ in starts]
     actual_starts: list[float] = []
-    t = 0.0
-    for part in parts:
-        actual_starts.append(t)
-        t += part.duration_s
-    total_actual = t
-
     nominal_starts: list[float] = []
-    if part_durations is not None:
-        if len(part_durations) != len(parts):
-            raise ValueError("part_durations must have one entry per AAC part")
-        t = 0.0
-        for duration in part_durations:
-            nominal_starts.append(t)
-            t += max(0.0, duration)
-    else:
-        sorted_starts = sorted(starts)
-        t = 0.0
-        for k, part in enumerate(parts):
-            if k and sorted_starts:
-                nearest = min(sorted_starts, key=lambda s: abs(s - t))
-                if abs(nearest - t) <= ANCHOR_TOLERANCE_S:
-                    t = nearest
-            nominal_starts.append(t)
-            # PCM length ≈ encoded length - priming - half a frame of padding (±21 ms).
-            padding = FRAME_SAMPLES / 2 / part.sample_rate
-            t += max(0.0, part.duration_s - priming_samples / part.sample_rate - padding)
+    actual = nominal = 0.0
+    for part, duration in zip(parts, part_durations, strict=True):
+        actual_starts.append(actual)
+        nominal_starts.append(nominal)
+        actual += part.duration_s
+        nominal += max(0.0, duration)
+    total_actual = actual
 
     mapped: list[float] = []
     for start in starts:
         k = 0
-        for i, nominal in enumerate(nominal_starts):
-            if nominal <= start + 0.0005:
+        for i, part_start in enumerate(nominal_starts):
+            if part_start <= start + 0.0005:
                 k = i
         offset = start - nominal_starts[k]
         part = parts[k]
@@ -214,12 +192,16 @@ def write_m4b(
 ) -> None:
     """Join ADTS AAC ``aac_parts`` (no re-encoding) into the M4B audiobook ``dest``.
 
-    ``chapters`` are ``(title, start_s)`` in the speech timeline, in order; ``total_s`` is
-    that timeline's length (checked against ``part_durations`` when given, else only logged).
+    ``chapters`` are ``(title, start_s)`` in order, ``start_s`` a position in the joined
+    parts' decoded timeline (see module doc); ``total_s`` is that timeline's length, checked
+    against the parts' frame counts (a mismatch is logged: the last mark ends at the real
+    end). With ``part_durations`` (PCM seconds of each part) the starts are taken in the
+    speech timeline instead and moved onto the file's.
     ``metadata`` keys: "title", "album" (default: title), "artist", "date" or "year",
     "genre" (default "Audiobook"), "comment"; all go into the file, the first five also as
     iTunes tags with ``cover_jpeg`` as the cover and media kind "Audiobook".
-    Written to a temporary file beside ``dest`` and then moved over it.
+    Written to a temporary file beside ``dest`` and then moved over it. PackError for
+    unreadable or non-ADTS parts and unwritable folders, ToolError when ffmpeg fails.
     """
     if not aac_parts:
         raise PackError(f"cannot write {dest}: no audio parts")
@@ -252,19 +234,16 @@ def write_m4b(
             raise PackError(f"cannot join the AAC parts for {dest}: {e}") from e
 
         total_actual = sum(info.duration_s for info in infos)
-        if part_durations is not None and abs(sum(part_durations) - total_s) > 0.05:
-            log.warning(
-                "M4B: part durations add up to %.3f s but total_s is %.3f s",
-                sum(part_durations),
-                total_s,
-            )
-        log.debug(
-            "M4B: %d parts, %.3f s of speech, %.3f s encoded", len(infos), total_s, total_actual
-        )
+        expected = total_actual if part_durations is None else sum(part_durations)
+        if abs(expected - total_s) > 0.05:
+            log.warning("M4B: total_s is %.3f s but the parts add up to %.3f s", total_s, expected)
+        log.debug("M4B: %d parts, %.3f s decoded", len(infos), total_actual)
 
-        starts_s = map_chapter_starts([s for _, s in chapters], infos, part_durations)
+        starts_s = [s for _, s in chapters]
+        if part_durations is not None:
+            starts_s = map_chapter_starts(starts_s, infos, part_durations)
         total_ms = round(total_actual * 1000)
-        starts_ms = [min(round(s * 1000), total_ms) for s in starts_s]
+        starts_ms = [min(max(0, round(s * 1000)), total_ms) for s in starts_s]
         marks: list[tuple[str, int, int]] = []
         for i, ((title, _), start) in enumerate(zip(chapters, starts_ms, strict=True)):
             end = starts_ms[i + 1] if i + 1 < len(starts_ms) else total_ms

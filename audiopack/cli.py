@@ -381,7 +381,12 @@ def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) ->
     def action() -> None:
         from audiopack import serve as serving
 
-        serving.run_cli(pack, host, port, out=lambda line: click.echo(line),
-                        err=lambda line: click.echo(line, err=True))
+        server = serving.serve(pack, host, port)
+        click.echo(server.url)
+        sys.stdout.flush()
+        click.echo(serving.qr_text(server.url))
+        click.echo("Open the URL on a phone on the same network; Ctrl-C stops.", err=True)
+        sys.stdout.flush()
+        serving.serve_forever(server)
 
     _run(action)

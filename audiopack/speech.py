@@ -29,6 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from audiopack.lexicon import Lexicon, builtin_lexicon, tokenizer_for
@@ -202,7 +203,7 @@ def _units(text: str, options: SpeechOptions, level: int) -> list[str]:
         # Whitespace stays with what comes before it.
         cuts = {c for c in cuts if c >= len(text) or not text[c].isspace()}
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [text[a:b] for a, b in pairwise(bounds) if b > a]
 
 
 def chunk(sentences: Sequence[SpeechSentence], max_chars: int = 300) -> list[list[SpeechSentence]]:
@@ -293,9 +294,7 @@ _PLACEHOLDER = re.compile(
 def _placeholders(text: str, placeholder: str) -> str:
     # "3×4" and "3*4" are products, not redactions.
     text = re.sub(r"(?<=\d)\s*[×*＊]\s*(?=\d)", "乘", text)
-    return _PLACEHOLDER.sub(
-        lambda m: placeholder if len(m.group()) == 1 else placeholder * 2, text
-    )
+    return _PLACEHOLDER.sub(lambda m: placeholder if len(m.group()) == 1 else placeholder * 2, text)
 
 
 # ------------------------------------------------------------------------------------ numbers
@@ -430,11 +429,7 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
 
 
 def _looks_like_years(left: str, right: str) -> bool:
-    return (
-        left.isdigit()
-        and right.isdigit()
-        and 1900 <= int(left) < int(right) <= 2099
-    )
+    return left.isdigit() and right.isdigit() and 1900 <= int(left) < int(right) <= 2099
 
 
 def _numbers(text: str, numbers: bool) -> str:

@@ -27,6 +27,7 @@ from audiopack.model import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 LEAD_IN = 0.2  # each chapter's tone starts this long after the chapter start
+PRIMING = 1024 / SR  # ffmpeg's AAC encoder delay
 #: (PCM seconds of the part, chapter offsets inside it): every part starts with a chapter.
 LAYOUT = [(2.5, [0.0, 1.0]), (1.7, [0.0]), (3.2, [0.0, 1.3, 2.0])]
 
@@ -48,31 +49,39 @@ def _encode(pcm: bytes, dest: Path) -> Path:
 
 
 class Book:
+    """Parts made as the pipeline makes them, with chapter starts in both timelines."""
+
     def __init__(self, folder: Path) -> None:
         self.parts: list[Path] = []
         self.part_durations: list[float] = []
+        #: chapter starts in the speech timeline (the parts' PCM end to end)
+        self.speech_chapters: list[tuple[str, float]] = []
+        #: the same chapters in the joined file's decoded timeline (priming included)
         self.chapters: list[tuple[str, float]] = []
-        #: per chapter: (index of its part, offset inside the part)
+        #: per chapter: (index of its part, offset inside the part's PCM)
         self.where: list[tuple[int, float]] = []
-        t = 0.0
+        titles = iter(["开篇", "第一点 = ; # \\ 换\n行", "二、从严治党", "甲", "乙", "丙"])
+        speech = decoded = 0.0
         for k, (duration, offsets) in enumerate(LAYOUT):
             n = round(duration * SR)
             x = np.zeros(n)
             burst = np.arange(round(0.3 * SR))
-            for j, offset in enumerate(offsets):
+            for offset in offsets:
                 a = round((offset + LEAD_IN) * SR)
                 x[a : a + burst.size] = 0.5 * np.sin(2 * np.pi * 440 * burst / SR)
-                title = ["开篇", "第一点 = ; # \\ 换\n行", "二、从严治党", "甲", "乙", "丙"][
-                    len(self.chapters)
-                ]
-                self.chapters.append((title, t + offset))
+                title = next(titles)
+                self.speech_chapters.append((title, speech + offset))
+                in_file = decoded + (offset + PRIMING if offset else 0.0)
+                self.chapters.append((title, round(in_file, 3)))
                 self.where.append((k, offset))
-                del j
             pcm = (x * 32767).astype("<i2").tobytes()
-            self.parts.append(_encode(pcm, folder / f"part{k}.aac"))
+            part = _encode(pcm, folder / f"part{k}.aac")
+            self.parts.append(part)
             self.part_durations.append(n / SR)
-            t += n / SR
-        self.total_s = t
+            speech += n / SR
+            decoded += adts_info(part.read_bytes()).duration_s
+        self.speech_total_s = speech
+        self.total_s = decoded
 
 
 @pytest.fixture(scope="module")
@@ -100,35 +109,53 @@ def _onset(pcm: np.ndarray, start_s: float) -> float:
     return float(np.argmax(seg > 3000)) / SR
 
 
-@pytest.mark.parametrize("with_durations", [True, False])
-def test_chapter_marks_sit_on_the_speech(tmp_path: Path, book: Book, with_durations: bool) -> None:
-    dest = tmp_path / "book.m4b"
-    _write(dest, book, part_durations=book.part_durations if with_durations else None)
+def _check_on_speech(dest: Path, book: Book) -> list[tuple[str, float]]:
     marks = read_m4b_chapters(dest)
     assert [t for t, _ in marks] == [fit_title(t) for t, _ in book.chapters]
     assert marks[1][0] == "第一点 = ; # \\ 换 行"
     pcm = np.frombuffer(decode_file_to_pcm(str(dest)), "<i2").astype(float)
-    infos = [adts_info(p.read_bytes()) for p in book.parts]
-    part_starts = np.cumsum([0.0] + [i.duration_s for i in infos])
-    priming = 1024 / SR
+    part_starts = np.cumsum([0.0] + [adts_info(p.read_bytes()).duration_s for p in book.parts])
     for (_, start), (k, offset) in zip(marks, book.where, strict=True):
         if offset == 0.0:
-            # a chapter that opens a part is put on the part's first frame
+            # a chapter that opens a part is on the part's first frame; priming comes first
             assert start == pytest.approx(part_starts[k], abs=0.001)
-            assert _onset(pcm, start) == pytest.approx(LEAD_IN + priming, abs=0.003)
+            assert _onset(pcm, start) == pytest.approx(LEAD_IN + PRIMING, abs=0.003)
         else:
             # inside a part: exactly where that speech is
             assert _onset(pcm, start) == pytest.approx(LEAD_IN, abs=0.003)
-    # marks drift from the speech timeline by the parts' encoder delay and padding only
-    for (_, got), (_, given), (k, _) in zip(marks, book.chapters, book.where, strict=True):
-        assert 0 <= got - given <= 0.09 * (k + 1)
+    return marks
+
+
+def test_chapter_marks_as_given(tmp_path: Path, book: Book) -> None:
+    dest = tmp_path / "book.m4b"
+    _write(dest, book)
+    marks = _check_on_speech(dest, book)
+    for (_, got), (_, given) in zip(marks, book.chapters, strict=True):
+        assert got == pytest.approx(given, abs=0.0011)
+
+
+def test_chapter_marks_from_speech_timeline(tmp_path: Path, book: Book) -> None:
+    dest = tmp_path / "book.m4b"
+    _write(
+        dest,
+        book,
+        chapters=book.speech_chapters,
+        total_s=book.speech_total_s,
+        part_durations=book.part_durations,
+    )
+    marks = _check_on_speech(dest, book)
+    for (_, got), (_, given) in zip(marks, book.chapters, strict=True):
+        assert got == pytest.approx(given, abs=0.0011)
+    # the drift that the mapping removes: each part's encoder delay and padding
+    for (_, got), (_, speech), (k, _) in zip(marks, book.speech_chapters, book.where, strict=True):
+        assert 0 <= got - speech <= 0.09 * (k + 1)
 
 
 def test_m4b_tags_cover_duration(tmp_path: Path, book: Book) -> None:
     from mutagen.mp4 import MP4, MP4Cover
 
     dest = tmp_path / "book.m4b"
-    cover = _write(dest, book, part_durations=book.part_durations)
+    cover = _write(dest, book)
     mp4 = MP4(dest)
     tags = mp4.tags
     assert tags is not None
@@ -143,7 +170,7 @@ def test_m4b_tags_cover_duration(tmp_path: Path, book: Book) -> None:
     assert covr.imageformat == MP4Cover.FORMAT_JPEG and bytes(covr) == cover
     encoded = sum(adts_info(p.read_bytes()).duration_s for p in book.parts)
     assert mp4.info.length == pytest.approx(encoded, abs=0.2)
-    assert mp4.info.length == pytest.approx(book.total_s, abs=0.1 * len(book.parts))
+    assert mp4.info.length == pytest.approx(book.speech_total_s, abs=0.1 * len(book.parts))
     assert mp4.info.sample_rate == SR  # (mutagen reads stsd channels: 2 from ffmpeg 5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.m4b"]
 
@@ -181,7 +208,7 @@ def test_long_title_fits_chpl(tmp_path: Path, book: Book) -> None:
     marks = read_m4b_chapters(dest)
     assert marks[0][0].endswith("…") and long.startswith(marks[0][0][:-1])
     assert len(marks[0][0].encode()) <= 255
-    assert marks[1] == ("短", pytest.approx(1.0 + 1024 / SR, abs=0.002))
+    assert marks[1] == ("短", pytest.approx(1.0, abs=0.001))
 
 
 def test_bad_part_is_pack_error(tmp_path: Path, book: Book) -> None:
@@ -264,20 +291,23 @@ def test_fit_title() -> None:
     assert fit_title("a\nb") == "a b"
 
 
-def test_map_chapter_starts_exact_and_estimated() -> None:
+def test_map_chapter_starts() -> None:
     # parts of 2.0 s and 1.0 s PCM -> ceil((n + 1024) / 1024) frames each
     parts = [
         AdtsInfo(frames=-(-(d + 1024) // 1024), sample_rate=SR, channels=1) for d in (2 * SR, SR)
     ]
-    starts = [0.0, 0.5, 2.0, 2.25]
-    a0 = 0.0
+    starts = [0.0, 0.5, 2.0, 2.25, 99.0]
     a1 = parts[0].duration_s
-    p = 1024 / SR
-    expected = [a0, a0 + p + 0.5, a1, a1 + p + 0.25]
-    exact = map_chapter_starts(starts, parts, [2.0, 1.0])
-    assert exact == pytest.approx(expected, abs=1e-9)
-    estimated = map_chapter_starts(starts, parts)
-    assert estimated == pytest.approx(expected, abs=1e-9)  # anchored on the 2.0 s chapter
-    assert map_chapter_starts([], parts) == []
+    end = a1 + parts[1].duration_s
+    expected = [0.0, PRIMING + 0.5, a1, a1 + PRIMING + 0.25, end]
+    assert map_chapter_starts(starts, parts, [2.0, 1.0]) == pytest.approx(expected, abs=1e-9)
+    assert map_chapter_starts([], parts, [2.0, 1.0]) == []
     with pytest.raises(ValueError):
         map_chapter_starts(starts, parts, [1.0])
+
+
+def test_total_mismatch_is_logged(
+    tmp_path: Path, book: Book, caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(tmp_path / "book.m4b", book, total_s=book.total_s + 1.0)
+    assert "total_s" in caplog.text

@@ -1,0 +1,83 @@
+"""Audio building blocks: frame-aligned pieces, stream-copy joins, loudness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiopack import audio
+from audiopack.ffmpeg import decode_to_pcm
+from audiopack.model import SAMPLE_RATE
+
+
+def _noise_piece(content_frames: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    length = audio.aligned_length(content_frames)
+    samples = np.zeros(length, dtype="<i2")
+    samples[2000:content_frames] = (rng.standard_normal(content_frames - 2000) * 3000).astype("<i2")
+    return samples
+
+
+@pytest.mark.parametrize("codec", [audio.mp3_codec(64), audio.aac_codec(48)], ids=["mp3", "aac"])
+def test_joined_pieces_decode_to_exact_lengths_and_offsets(tmp_path: Path, codec: audio.Codec) -> None:
+    pieces = [_noise_piece(n, i) for i, n in enumerate([9000, 30000, 52345])]
+    paths = []
+    for i, samples in enumerate(pieces):
+        path = tmp_path / f"{i}.{codec.suffix}"
+        audio.encode_pcm(samples, [(codec, path)])
+        paths.append(path)
+        frames = (audio.mp3_frame_count if codec.suffix == "mp3" else audio.adts_frame_count)(
+            path.read_bytes()
+        )
+        assert frames * (576 if codec.suffix == "mp3" else 1024) == len(samples) + audio.ENCODER_PAD
+    joined = tmp_path / f"joined.{codec.suffix}"
+    audio.concatenate_files(paths, joined)
+    decoded = np.frombuffer(decode_to_pcm(joined.read_bytes(), codec.suffix), dtype="<i2")
+    expected = sum(len(p) + audio.ENCODER_PAD for p in pieces)
+    assert len(decoded) == expected
+    delay = audio.MP3_DELAY if codec.suffix == "mp3" else audio.AAC_DELAY
+    offset = 0
+    for samples in pieces:
+        onset = offset + delay + 2000
+        before = decoded[onset - 600 : onset - 100].astype(float)
+        after = decoded[onset + 100 : onset + 600].astype(float)
+        assert np.sqrt(np.mean(before**2)) < 300 < np.sqrt(np.mean(after**2))
+        offset += len(samples) + audio.ENCODER_PAD
+
+
+def test_aligned_length_is_on_the_grid() -> None:
+    for content in (0, 1, 9216, 100_000):
+        length = audio.aligned_length(content)
+        assert length >= content
+        assert (length + audio.ENCODER_PAD) % audio.GRID == 0
+
+
+def test_layout_places_sentences_with_exact_pauses() -> None:
+    tone = (np.sin(np.arange(4800) / 5) * 10000).astype("<i2")
+    padded = np.concatenate([np.zeros(1200, "<i2"), tone, np.zeros(1200, "<i2")])
+    laid = audio.lay_out_piece([padded, None, padded], lead_frames=2400, gap_frames=4800,
+                               tail_frames=4800)
+    (a0, b0), (a1, b1), (a2, b2) = laid.spans
+    assert a1 == b1 == b0  # the unspoken sentence takes no time
+    assert a2 - b0 == 4800
+    assert b0 - a0 == pytest.approx(4800 + 2 * audio.TRIM_MARGIN, abs=2)
+    assert (len(laid.samples) + audio.ENCODER_PAD) % audio.GRID == 0
+
+
+def test_loudness_normalisation_hits_target_under_the_ceiling() -> None:
+    rng = np.random.default_rng(1)
+    t = np.arange(SAMPLE_RATE * 10) / SAMPLE_RATE
+    speechy = np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 4
+    spikes = rng.standard_normal(len(t)) * 0.05
+    samples = ((speechy + spikes) * 0.2 * 32767).astype("<i2")
+    out = audio.normalise_loudness(samples)
+    loudness = audio.integrated_loudness(out)
+    assert loudness == pytest.approx(audio.TARGET_LUFS, abs=0.5)
+    assert np.abs(out).max() / 32768 <= audio.PEAK_LIMIT + 1e-3
+
+
+def test_silence_is_left_alone() -> None:
+    silent = np.zeros(SAMPLE_RATE, dtype="<i2")
+    assert np.array_equal(audio.normalise_loudness(silent), silent)

@@ -1,0 +1,96 @@
+"""Golden outlines: every manuscript in tests/corpus parses to its hand-written .expected.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audiopack.outline import outline_dict, outline_text
+from audiopack.structure import load_manuscript
+
+CORPUS = Path(__file__).parent / "corpus"
+SAMPLE = Path(__file__).parent.parent / "script" / "从严治党专题会议讲话.txt"
+MANUSCRIPTS = sorted(
+    p for p in CORPUS.iterdir() if p.suffix in (".txt", ".md", ".docx") and not p.name.startswith(".")
+)
+
+
+def _expected(path: Path) -> dict[str, object]:
+    golden = path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json")
+    result: dict[str, object] = json.loads(golden.read_text(encoding="utf-8"))
+    return result
+
+
+def test_corpus_is_complete() -> None:
+    assert len(MANUSCRIPTS) >= 9
+    for path in MANUSCRIPTS:
+        assert path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json").is_file(), path
+
+
+@pytest.mark.parametrize("path", MANUSCRIPTS, ids=lambda p: p.name)
+def test_golden_outline(path: Path) -> None:
+    got = outline_dict(load_manuscript(path))
+    expected = _expected(path)
+    assert got["title"] == expected["title"]
+    got_chapters = got["chapters"]
+    exp_chapters = expected["chapters"]
+    assert isinstance(exp_chapters, list)
+    # Compare chapter by chapter first so a failure names the place, then the whole.
+    assert [(c["kind"], c["title"], len(c["points"])) for c in got_chapters] == [
+        (c["kind"], c["title"], len(c["points"])) for c in exp_chapters
+    ]
+    for got_chapter, exp_chapter in zip(got_chapters, exp_chapters, strict=True):
+        for got_point, exp_point in zip(got_chapter["points"], exp_chapter["points"], strict=True):
+            assert got_point == exp_point
+    assert got == expected
+    # The exact key order is part of the contract (JSON output of `audiopack outline --json`).
+    assert list(got) == ["title", "chapters"]
+    assert all(list(c) == ["kind", "title", "points"] for c in got_chapters)
+
+
+@pytest.mark.parametrize("path", MANUSCRIPTS, ids=lambda p: p.name)
+def test_corpus_headings_and_outline_text(path: Path) -> None:
+    manuscript = load_manuscript(path)
+    for chapter in manuscript.chapters:
+        if chapter.kind == "section" and chapter.heading:
+            assert chapter.title == chapter.heading
+        else:
+            assert chapter.heading == ""
+    text = outline_text(manuscript)
+    assert text.splitlines()[0].startswith(manuscript.title)
+    assert len(text.splitlines()) == 1 + len(manuscript.chapters) + sum(
+        len(c.points) for c in manuscript.chapters
+    )
+
+
+def test_unstructured_manuscript_is_one_section_without_heading() -> None:
+    m = load_manuscript(CORPUS / "06_wujiegou_zhici.txt")
+    assert [(c.kind, c.heading) for c in m.chapters] == [("section", "")]
+    assert m.chapters[0].title == m.title
+
+
+def test_numbered_flags_in_corpus() -> None:
+    m = load_manuscript(CORPUS / "01_anquan_jianghua.txt")
+    assert [p.numbered for p in m.chapters[1].points] == [False, True, True, True]
+    docx_m = load_manuscript(CORPUS / "10_jiaoyu_docx.docx")
+    assert [p.numbered for p in docx_m.chapters[1].points] == [False, True, True, True]
+
+
+@pytest.mark.skipif(not SAMPLE.is_file(), reason="sample manuscript not present")
+def test_sample_manuscript() -> None:
+    m = load_manuscript(SAMPLE)
+    assert m.title == "从严治党专题会议讲话"
+    assert [c.kind for c in m.chapters] == [
+        "opening",
+        "section",
+        "section",
+        "section",
+        "section",
+        "closing",
+    ]
+    assert [len(c.points) for c in m.chapters] == [1, 5, 4, 5, 4, 1]
+    assert m.chapters[1].heading == "一、坚定共产主义信仰，培养高尚思想情怀"
+    assert m.chapters[-1].points[0].text.startswith("作风建设永远在路上")
+    assert m.chapters[-1].title == "结束语"

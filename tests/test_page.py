@@ -383,6 +383,23 @@ RECORD_SEEKS = """() => {
 }"""
 
 
+def tap(page: Any, element_id: str) -> None:
+    """Tap the middle of the element's first line, as a finger would, after scrolling to it."""
+    x, y = page.evaluate(
+        """(id) => {
+          const e = document.getElementById(id);
+          e.scrollIntoView({block: 'center'});
+          const r = e.getClientRects()[0];
+          const x = r.left + r.width / 2, y = r.top + r.height / 2;
+          const hit = document.elementFromPoint(x, y);
+          if (!e.contains(hit)) throw new Error('not tappable: ' + id);
+          return [x, y];
+        }""",
+        element_id,
+    )
+    page.touchscreen.tap(x, y)
+
+
 def current_id(page: Any) -> str | None:
     return page.evaluate("() => { const c = document.querySelector('.s.cur'); return c && c.id; }")
 
@@ -412,7 +429,7 @@ def test_loads_offline_without_foreign_requests(
         url = prefix = http_server.url
     p = phone(prefix)
     page = p.open(url)
-    page.locator("#s-0-1").tap()
+    tap(page, "s-0-1")
     page.wait_for_function("() => document.getElementById('player').readyState >= 1")
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
@@ -446,7 +463,7 @@ def test_hostile_text_does_not_run(
     p = phone(prefix)
     p.context.add_init_script("window.alert = () => { window.__alerted = true; };")
     page = p.open(url)
-    page.locator("#s-1-0").tap()
+    tap(page, "s-1-0")
     page.wait_for_timeout(300)
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -467,7 +484,7 @@ def test_tap_seeks_and_highlights(phone: Callable[[str], Phone], packs: dict[str
     p = phone(prefix)
     page = p.open(url)
     page.evaluate(RECORD_SEEKS)
-    page.locator("#s-1-2").tap()
+    tap(page, "s-1-2")
     assert current_id(page) == "s-1-2"
     page.wait_for_function("() => window.__seeks.length > 0")
     page.evaluate(PAUSE_AND_WAIT)
@@ -481,7 +498,7 @@ def test_tap_seeks_and_highlights(phone: Callable[[str], Phone], packs: dict[str
     )
     assert page.evaluate("document.getElementById('player').currentTime") >= 2.7
     # Another chapter's sentence, in the file whose name needs quoting ("#", space).
-    page.locator("#s-2-1").tap()
+    tap(page, "s-2-1")
     page.wait_for_function("() => Math.abs(window.__seeks[window.__seeks.length - 1] - 1.5) < 0.1")
     page.evaluate(PAUSE_AND_WAIT)
     assert current_id(page) == "s-2-1"
@@ -500,7 +517,7 @@ def test_highlight_follows_time_and_scrolls(
     url, prefix = file_page(packs["full"])
     p = phone(prefix)
     page = p.open(url)
-    page.locator("#s-1-0").tap()
+    tap(page, "s-1-0")
     page.evaluate(PAUSE_AND_WAIT)
     # Push the text far down so that following the audio has to scroll.
     page.evaluate(
@@ -531,7 +548,7 @@ def test_highlight_follows_real_playback(
     url, prefix = file_page(packs["full"])
     p = phone(prefix)
     page = p.open(url)
-    page.locator("#s-0-0").tap()
+    tap(page, "s-0-0")
     page.wait_for_function(
         "() => document.getElementById('player').currentTime > 1.5", timeout=15000
     )
@@ -554,7 +571,7 @@ def test_book_mode_when_no_chapter_files(
     page = p.open(url)
     assert page.locator("#mode").is_hidden()
     page.evaluate(RECORD_SEEKS)
-    page.locator("#s-1-2").tap()
+    tap(page, "s-1-2")
     assert current_id(page) == "s-1-2"
     page.wait_for_function("() => window.__seeks.length > 0")
     page.evaluate(PAUSE_AND_WAIT)
@@ -580,7 +597,7 @@ def test_toggle_between_chapters_and_book(
     p = phone(prefix)
     page = p.open(url)
     assert page.locator("#mode").is_visible()
-    page.locator("#s-1-1").tap()
+    tap(page, "s-1-1")
     page.evaluate(PAUSE_AND_WAIT)
     page.evaluate(SET_TIME, 2.0)
     page.locator("#mode").tap()
@@ -615,7 +632,7 @@ def test_speed_and_position_are_remembered(
     page = p.open(url)
     page.locator('button[data-rate="1.5"]').tap()
     assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
-    page.locator("#s-1-3").tap()
+    tap(page, "s-1-3")
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
     assert page.locator('button[data-rate="1.5"]').get_attribute("aria-pressed") == "true"

@@ -106,7 +106,7 @@
     try {
       var meta = { title: chapters[c] ? chapters[c].title : data.title, album: data.title };
       var cover = data.cover ? new URL(data.cover, document.baseURI) : null;
-      if (cover && /^https?:$/.test(cover.protocol)) { meta.artwork = [{ src: cover.href }]; }
+      if (cover && cover.protocol.slice(0, 4) === "http") { meta.artwork = [{ src: cover.href }]; }
       navigator.mediaSession.metadata = new MediaMetadata(meta);
     } catch (e) { /* not supported */ }
   }

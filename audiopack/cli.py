@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import asdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -253,36 +254,17 @@ def voices(proxy: str | None, as_json: bool, verbose: int, quiet: bool) -> None:
 
         from audiopack.engines.edge import list_voices
 
-        found, from_service = asyncio.run(list_voices(proxy=proxy))
-        rows = [v for v in found if str(_field(v, "ShortName")).startswith("zh-CN")]
+        found, from_service = asyncio.run(list_voices(proxy=proxy, locale_prefix="zh-CN"))
         if as_json:
             click.echo(json.dumps({"from_service": from_service,
-                                   "voices": [_voice_dict(v) for v in rows]},
-                                  ensure_ascii=False))
+                                   "voices": [asdict(v) for v in found]}, ensure_ascii=False))
             return
         if not from_service:
-            click.echo("(service unreachable: built-in list)", err=True)
-        for voice in rows:
-            data = _voice_dict(voice)
-            click.echo(f"{data['ShortName']:<36} {data.get('Gender', ''):<7} "
-                       f"{data.get('Description', '')}".rstrip())
+            click.echo("(the Edge service is unreachable: built-in list)", err=True)
+        for voice in found:
+            click.echo(f"{voice.short_name:<36} {voice.gender:<7} {voice.description}".rstrip())
 
     _run(action)
-
-
-def _field(voice: Any, name: str) -> Any:
-    return voice.get(name) if isinstance(voice, dict) else getattr(voice, name, None)
-
-
-def _voice_dict(voice: Any) -> dict[str, Any]:
-    if isinstance(voice, dict):
-        return voice
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(voice) and not isinstance(voice, type):
-        data = asdict(voice)
-        return {"ShortName": data.get("short_name", data.get("ShortName")), **data}
-    return {"ShortName": str(voice)}
 
 
 @main.command(context_settings=CONTEXT)

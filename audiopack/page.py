@@ -284,9 +284,15 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
             f' aria-label="{label}速">{label}</button>'
         )
     add("</span>\n")
-    add('<button id="loop" type="button" aria-pressed="false">单句循环</button>')
-    add('<button id="follow" type="button" aria-pressed="true">跟随</button>')
-    add('<button id="mode" type="button" hidden>全书</button>\n</div>\n')
+    add(
+        '<button id="loop" class="wide" type="button" aria-pressed="false"'
+        ' aria-label="单句循环">循环本句</button>'
+    )
+    add(
+        '<button id="follow" class="wide" type="button" aria-pressed="true"'
+        ' aria-label="文字跟随朗读">跟随</button>'
+    )
+    add('<button id="mode" class="wide" type="button" hidden>全书</button>\n</div>\n')
     add("<noscript><p>")
     for ch in chapters:
         if ch.url:

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from audiopack import audio
-from audiopack.cache import Store, content_key
+from audiopack.cache import Store, atomic_write_text, content_key
 from audiopack.config import BuildConfig
 from audiopack.engines import Engine
-from audiopack.errors import PackError, ToolError
+from audiopack.errors import ConfigError, PackError, ToolError
 from audiopack.model import Manuscript
-from audiopack.pack import PackFolder, write_staged_text
-from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, make_plan
+from audiopack.pack import STATE_DIR, PackFolder, write_staged_text
+from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, SpeechMemo, make_plan
 from audiopack.synthesize import NullProgress, Progress, load_segment, synthesize_all
 from audiopack.timeline import ChapterTime, PointTime, SentenceTime, index_document
 
@@ -107,6 +107,30 @@ def speech_options(config: BuildConfig, engine_name: str) -> Any:
         placeholder=config.placeholder,
         lexicon=load_lexicon(config.lexicon),
     )
+
+
+MEMO_FILE = "speech-memo.json"
+
+
+def _load_memo(config: BuildConfig, options: Any) -> SpeechMemo:
+    memo = SpeechMemo(options)
+    try:
+        data = json.loads((config.pack_dir / STATE_DIR / MEMO_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return memo
+    if (isinstance(data, dict) and data.get("options") == memo.options_key
+            and isinstance(data.get("entries"), dict)):
+        memo.known = data["entries"]
+    return memo
+
+
+def _save_memo(config: BuildConfig, memo: SpeechMemo) -> None:
+    path = config.pack_dir / STATE_DIR / MEMO_FILE
+    try:
+        atomic_write_text(path, json.dumps({"options": memo.options_key, "entries": memo.used},
+                                           ensure_ascii=False))
+    except OSError as e:  # only an optimisation: never fail a build over it
+        log.debug("cannot save the speech memo: %s", e)
 
 
 def _pauses(config: BuildConfig) -> Pauses:
@@ -208,7 +232,7 @@ class _Context:
     folder: PackFolder
     engine_info: dict[str, Any]
     source: dict[str, str]
-    cover: bytes
+    cover: Cover
     year: str
     last_duration_s: float = 0.0
 
@@ -221,12 +245,31 @@ def _source_info(path: Path) -> dict[str, str]:
     return {"file": path.name, "sha256": digest}
 
 
-def _cover(config: BuildConfig, title: str) -> bytes:
-    from audiopack.cover import load_cover, make_cover
+COVER_STYLE = 1  # bump when the generated cover's design changes
 
-    if config.cover is not None:
-        return load_cover(config.cover)
-    return make_cover(title)
+
+class Cover:
+    """The cover: identified cheaply (for fingerprints), made only when a file needs it."""
+
+    def __init__(self, config: BuildConfig, title: str) -> None:
+        self.config, self.title = config, title
+        self._bytes: bytes | None = None
+        if config.cover is not None:
+            try:
+                self.key = hashlib.sha256(config.cover.read_bytes()).hexdigest()
+            except OSError as e:
+                raise ConfigError(f"cannot read --cover {config.cover}: {e.strerror}") from e
+        else:
+            self.key = content_key({"generated": COVER_STYLE, "title": title})
+
+    @property
+    def data(self) -> bytes:
+        if self._bytes is None:
+            from audiopack.cover import load_cover, make_cover
+
+            cover = self.config.cover
+            self._bytes = load_cover(cover) if cover is not None else make_cover(self.title)
+        return self._bytes
 
 
 def _missing(ctx: _Context) -> tuple[list[PiecePlan], list[Any], int]:
@@ -272,7 +315,7 @@ def _chapter_fingerprint(ctx: _Context, chapter: ChapterPlan, times: ChapterTime
         "artist": ctx.config.artist,
         "track": [chapter.number, len(ctx.plan.chapters)],
         "year": ctx.year,
-        "cover": hashlib.sha256(ctx.cover).hexdigest(),
+        "cover": ctx.cover.key,
         "marks": [[p.title, p.start_s, p.end_s] for p in times.points],
     })  # fmt: skip
 
@@ -291,7 +334,7 @@ def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
         marks.append((point.title, start_ms, max(start_ms, end_ms)))
     tag_mp3(dest, title=chapter.chapter.title, album=ctx.plan.manuscript.title,
             artist=ctx.config.artist, track=chapter.number, total=len(ctx.plan.chapters),
-            year=ctx.year, cover_jpeg=ctx.cover, chapters=marks)
+            year=ctx.year, cover_jpeg=ctx.cover.data, chapters=marks)
 
 
 def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> None:
@@ -304,7 +347,7 @@ def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> No
               total_s=times[-1].end_s,
               metadata={"title": title, "album": title, "artist": ctx.config.artist,
                         "year": ctx.year},
-              cover_jpeg=ctx.cover)  # fmt: skip
+              cover_jpeg=ctx.cover.data)  # fmt: skip
 
 
 def one_title(text: str) -> str:
@@ -367,13 +410,12 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
                 "codec": [c.tag for c in ctx.codecs if c.suffix == "aac"],
                 "marks": [[c.chapter.title, c.start_s] for c in times],
                 "title": title, "artist": config.artist, "year": ctx.year,
-                "cover": hashlib.sha256(ctx.cover).hexdigest(),
+                "cover": ctx.cover.key,
             })  # fmt: skip
             keep_or_make(book_file, fingerprint, lambda path: _write_book(ctx, times, path))
         progress.advance()
         progress.finish()
-        keep_or_make("cover.jpg", hashlib.sha256(ctx.cover).hexdigest(),
-                     lambda path: path.write_bytes(ctx.cover))
+        keep_or_make("cover.jpg", ctx.cover.key, lambda path: path.write_bytes(ctx.cover.data))
         text_file("index.json", json.dumps(index, ensure_ascii=False, indent=1) + "\n")
         text_file("index.md", texts.index_markdown(title, times, book_file))
         text_file("index.html", render_index_html(index))
@@ -406,7 +448,10 @@ async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progre
         fingerprint = engine.fingerprint()
         options = speech_options(config, engine.name)
         codecs = codecs_for(config)
-        plan = make_plan(manuscript, fingerprint, options, _pauses(config), codecs)
+        memo = _load_memo(config, options)
+        plan = make_plan(manuscript, fingerprint, memo, _pauses(config), codecs)
+        if memo.changed and not dry_run:
+            _save_memo(config, memo)
         root = cache_root(config)
         ctx = _Context(
             config=config, plan=plan, segments=Store(root, "segments"),
@@ -414,7 +459,7 @@ async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progre
             engine_info={"name": engine.name, **fingerprint,
                          **({"fallback": choice.fallback_reason} if choice.fallback_reason
                             else {})},
-            source=_source_info(config.manuscript), cover=b"",
+            source=_source_info(config.manuscript), cover=Cover(config, manuscript.title),
             year=str(datetime.date.today().year),
         )  # fmt: skip
         missing_pieces, to_synth, reused = _missing(ctx)
@@ -459,7 +504,6 @@ def build(config: BuildConfig, progress: Progress | None = None, dry_run: bool =
         assert not isinstance(prepared, DryRunReport)
         ctx, missing_pieces, synthesized, reused, fallback = prepared
         _encode_pieces(ctx, missing_pieces, progress)
-        ctx.cover = _cover(config, manuscript.title)
         files, changed = _assemble(ctx, progress)
         duration = ctx.last_duration_s
     return BuildResult(

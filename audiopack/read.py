@@ -13,8 +13,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audiopack.errors import ManuscriptError
+
+if TYPE_CHECKING:
+    from docx.text.paragraph import Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -279,11 +283,8 @@ _DOCX_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _DOCX_TITLE_STYLES = frozenset({"title", "标题"})
 
 
-def _docx_paragraph_block(paragraph: object) -> tuple[str, str, bool]:
+def _docx_paragraph_block(paragraph: Paragraph) -> tuple[str, str, bool]:
     """(text, style name, has numbering) of a python-docx Paragraph."""
-    from docx.text.paragraph import Paragraph
-
-    assert isinstance(paragraph, Paragraph)
     style = paragraph.style.name if paragraph.style is not None else ""
     ppr = paragraph._p.pPr
     has_num = ppr is not None and ppr.numPr is not None
@@ -294,7 +295,6 @@ def docx_document(path: Path) -> Document:
     """Read a .docx: Title style → title, Heading N → level N, list paragraphs → numbered."""
     import docx
     from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
     name = str(path)
     _read_bytes(path)  # same missing/directory/permission errors as for text

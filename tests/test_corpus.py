@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from audiopack.structure import load_manuscript
 CORPUS = Path(__file__).parent / "corpus"
 SAMPLE = Path(__file__).parent.parent / "script" / "从严治党专题会议讲话.txt"
 MANUSCRIPTS = sorted(
-    p for p in CORPUS.iterdir() if p.suffix in (".txt", ".md", ".docx") and not p.name.startswith(".")
+    p
+    for p in CORPUS.iterdir()
+    if p.suffix in (".txt", ".md", ".docx") and not p.name.startswith(".")
 )
 
 
@@ -63,6 +66,27 @@ def test_corpus_headings_and_outline_text(path: Path) -> None:
     assert len(text.splitlines()) == 1 + len(manuscript.chapters) + sum(
         len(c.points) for c in manuscript.chapters
     )
+
+
+def test_corpus_files_keep_their_encodings() -> None:
+    # Guards against an editor or git normalising the files that exercise the reader.
+    crlf = (CORPUS / "08_bom_crlf.txt").read_bytes()
+    assert crlf.startswith(b"\xef\xbb\xbf") and b"\r\n" in crlf
+    gb = (CORPUS / "07_gb18030_xiangcun.txt").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        gb.decode("utf-8")
+    assert "𠮷" in gb.decode("gb18030")
+
+
+def test_make_docx_matches_committed_docx(tmp_path: Path) -> None:
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import make_docx
+    finally:
+        sys.path.remove(str(CORPUS))
+    fresh = make_docx.build(tmp_path / "10_jiaoyu_docx.docx")
+    committed = CORPUS / "10_jiaoyu_docx.docx"
+    assert outline_dict(load_manuscript(fresh)) == outline_dict(load_manuscript(committed))
 
 
 def test_unstructured_manuscript_is_one_section_without_heading() -> None:

@@ -519,6 +519,7 @@ def test_highlight_follows_time_and_scrolls(
     page = p.open(url)
     tap(page, "s-1-0")
     page.evaluate(PAUSE_AND_WAIT)
+    assert page.evaluate(SET_TIME, 2.0) == "s-1-1"
     # Push the text far down so that following the audio has to scroll.
     page.evaluate(
         "document.getElementById('ch-2').insertAdjacentHTML('afterbegin',"

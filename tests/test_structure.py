@@ -378,7 +378,7 @@ def test_salutation_not_joined_inside_sections() -> None:
 
 
 def test_closing_from_salutation_paragraph() -> None:
-    m = p(f"一、甲\n引言。\n一要落实。\n二要督查。\n同志们，任务艰巨。\n会后抓好传达。")
+    m = p("一、甲\n引言。\n一要落实。\n二要督查。\n同志们，任务艰巨。\n会后抓好传达。")
     assert shape(m) == [("section", "一、甲", 3), ("closing", "结束语", 2)]
     closing = m.chapters[-1]
     assert closing.heading == ""
@@ -407,7 +407,9 @@ def test_salutation_before_last_numbered_point_is_not_closing() -> None:
 
 
 def test_closing_from_trailing_paragraphs_after_numbered_points() -> None:
-    m = p(f"一、甲\n一要落实。\n二、乙\n{LONG}\n一是抓项目。\n二是抓招商。\n总之要努力。\n再接再厉。")
+    m = p(
+        f"一、甲\n一要落实。\n二、乙\n{LONG}\n一是抓项目。\n二是抓招商。\n总之要努力。\n再接再厉。"
+    )
     assert shape(m) == [
         ("section", "一、甲", 1),
         ("section", "二、乙", 3),
@@ -505,7 +507,7 @@ def test_load_manuscript_uses_file_stem(tmp_path: Path) -> None:
 
 
 def test_load_manuscript_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ManuscriptError, match="缺失.txt"):
+    with pytest.raises(ManuscriptError, match=r"缺失\.txt"):
         load_manuscript(tmp_path / "缺失.txt")
 
 

@@ -332,6 +332,13 @@
     }
   });
 
+  // Keep the end of the text scrollable above the fixed player bar, whatever its height.
+  var bar = document.getElementById("bar");
+  function padForBar() { document.body.style.paddingBottom = (bar.offsetHeight + 24) + "px"; }
+  padForBar();
+  if (typeof ResizeObserver !== "undefined") { new ResizeObserver(padForBar).observe(bar); }
+  window.addEventListener("resize", padForBar);
+
   setRate(1);
   restore();
   updateTimestamps();

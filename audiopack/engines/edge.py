@@ -508,8 +508,11 @@ class EdgeEngine:
                         end = _ticks_to_frames(offset + duration) + MP3_DELAY_FRAMES
                         boundaries.append(Boundary(str(chunk.get("text", "")), start, end))
         # edge-tts ends its loop quietly when the server closes the socket early; only the
-        # "turn.end" message moves the bytes of the current chunk to the cumulative count.
-        if communicate.state.get("chunk_audio_bytes", 0):
+        # "turn.end" message moves the bytes of the current chunk to the cumulative count
+        # (edge-tts >= 7.2 keeps these counters; without them the check is skipped).
+        state = communicate.state
+        pending = state.get("chunk_audio_bytes", 0)
+        if pending or state.get("cumulative_audio_bytes", len(audio)) != len(audio):
             raise _AttemptFailed("connection closed before the end of the audio")
         pcm = await asyncio.to_thread(_decode, bytes(audio))
         return pcm, boundaries

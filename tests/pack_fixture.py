@@ -75,7 +75,9 @@ def make_index(
     for n, (kind, ch_title, file, duration, points) in enumerate(_CHAPTERS):
         point_list = []
         for p, (p_title, sentences) in enumerate(points):
-            sent = [{"text": t, "start": s, "end": e} for t, s, e in sentences]
+            sent: list[dict[str, Any]] = [
+                {"text": t, "start": s, "end": e} for t, s, e in sentences
+            ]
             if hostile and n == 1 and p == 0:
                 sent[0]["text"] = f"理想{HOSTILE_SCRIPT}信念 &amp; {HOSTILE_IMG}\u2028是钙。"
                 p_title = f"第一点{HOSTILE_IMG}"

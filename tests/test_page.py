@@ -401,7 +401,8 @@ def tap(page: Any, element_id: str) -> None:
 
 
 def current_id(page: Any) -> str | None:
-    return page.evaluate("() => { const c = document.querySelector('.s.cur'); return c && c.id; }")
+    found = page.evaluate("() => { const c = document.querySelector('.s.cur'); return c && c.id; }")
+    return str(found) if found else None
 
 
 def in_viewport(page: Any, element_id: str) -> bool:

@@ -168,6 +168,15 @@ def _parse(index: Mapping[str, Any]) -> tuple[str, str | None, list[_Chapter]]:
     return _str(index.get("title")), book_url, chapters
 
 
+def _redundant_title(point: _Point) -> bool:
+    """A title cut from the start of the point's own text ("今天，我们召开…") says nothing new."""
+    title = point.title.strip()
+    stem = title.removesuffix("…").removesuffix("...").rstrip()
+    if not stem or stem == title:
+        return False
+    return "".join(s.text for s in point.sentences).lstrip().startswith(stem)
+
+
 def _script_hash(script: str) -> str:
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return "sha256-" + base64.b64encode(digest).decode("ascii")
@@ -255,7 +264,9 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
                 f'<button class="ts" type="button" data-c="{c}" data-t="{point.start}" '
                 f'aria-label="从这里播放">{format_time(offset(ch) + point.start)}</button>'
             )
-            add(f"{_esc(point.title)}</h3>\n<p>")
+            if not _redundant_title(point):
+                add(_esc(point.title))
+            add("</h3>\n<p>")
             for k, sentence in enumerate(point.sentences):
                 i = point.first_sentence + k
                 add(

@@ -479,6 +479,8 @@ def _punctuation(text: str) -> str:
         if emptied == text:
             break
         text = emptied
+    # Removing an empty pair can bring two marks together: "。（）。".
+    text = _PAUSE_RUN.sub(_strongest, text)
     text = _LEADING.sub("", text)
     text = re.sub(r"\s+", " ", text)
     return re.sub(r" ", _keep_space, text).strip()

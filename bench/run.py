@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,15 +100,14 @@ def _tree_rss(process: psutil.Process) -> int:
     except psutil.Error:
         return 0
     for member in members:
-        try:
+        with contextlib.suppress(psutil.Error):  # gone, zombie or not ours any more
             total += member.memory_info().rss
-        except psutil.Error:  # gone, zombie or not ours any more
-            pass
     return total
 
 
-def measure(command: Sequence[str], *, env: dict[str, str] | None = None,
-            log_path: Path | None = None) -> Sample:
+def measure(
+    command: Sequence[str], *, env: dict[str, str] | None = None, log_path: Path | None = None
+) -> Sample:
     """Run ``command``, polling its process tree; JSON stdout (if any) goes to ``output``."""
     out_path = (log_path or BENCH / "work" / "last").with_suffix(".out")
     err_path = out_path.with_suffix(".err")
@@ -139,8 +139,9 @@ def measure(command: Sequence[str], *, env: dict[str, str] | None = None,
     return Sample(wall, usage.ru_utime, usage.ru_stime, peak, usage.ru_maxrss * 1024, output)
 
 
-def build_command(script: Path, pack: Path, engine: str = "espeak",
-                  jobs: int | None = None) -> list[str]:
+def build_command(
+    script: Path, pack: Path, engine: str = "espeak", jobs: int | None = None
+) -> list[str]:
     command = [sys.executable, "-m", "audiopack", "build", str(script), "-o", str(pack),
                "--engine", engine, "-q", "--json"]  # fmt: skip
     if jobs is not None:
@@ -152,9 +153,7 @@ def base_env() -> dict[str, str]:
     env = dict(os.environ)
     for name in ("AUDIOPACK_EDGE_URL", "AUDIOPACK_EDGE_VOICES_URL"):
         env.pop(name, None)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
@@ -167,15 +166,18 @@ def chinese_number(n: int) -> str:
     if not 1 <= n <= 99:
         raise ValueError(n)
     tens, ones = divmod(n, 10)
-    text = ("" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十"))
+    text = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
     return text + (_CN_DIGITS[ones] if ones else "")
 
 
 def _is_title_line(line: str) -> bool:
     from audiopack.structure import is_heading_line
 
-    return (len(line) <= 40 and not any(ch in line for ch in _STOPS + "：:")
-            and not is_heading_line(line))
+    return (
+        len(line) <= 40
+        and not any(ch in line for ch in _STOPS + "：:")
+        and not is_heading_line(line)
+    )
 
 
 def scaled_text(text: str, copies: int) -> str:
@@ -225,8 +227,9 @@ def edited_text(text: str, run: int) -> str:
     """``text`` with one sentence of one point changed: its first "。" becomes "，<word>。"."""
     lines = text.splitlines()
     index = edit_line_index(lines)
-    word = EDIT_WORDS[run % len(EDIT_WORDS)] + ("" if run < len(EDIT_WORDS)
-                                                 else chinese_number(run // len(EDIT_WORDS)))
+    word = EDIT_WORDS[run % len(EDIT_WORDS)] + (
+        "" if run < len(EDIT_WORDS) else chinese_number(run // len(EDIT_WORDS))
+    )
     lines[index] = lines[index].replace("。", f"，{word}。", 1)
     return "\n".join(lines) + "\n"
 
@@ -254,6 +257,7 @@ class Results:
     edge_requests: int = 0
     machine: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    command: str = "python bench/run.py"
 
 
 def warm_up(work: Path) -> None:
@@ -261,8 +265,11 @@ def warm_up(work: Path) -> None:
     tiny = work / "warmup" / "热身.txt"
     tiny.parent.mkdir(parents=True, exist_ok=True)
     tiny.write_text("热身。\n一、准备\n今天天气很好。\n", encoding="utf-8")
-    measure(build_command(tiny, tiny.parent / "pack"), env=base_env(),
-            log_path=work / "warmup" / "build")
+    measure(
+        build_command(tiny, tiny.parent / "pack"),
+        env=base_env(),
+        log_path=work / "warmup" / "build",
+    )
     shutil.rmtree(tiny.parent, ignore_errors=True)
 
 
@@ -285,8 +292,7 @@ def bench_builds(results: Results, work: Path) -> None:
         shutil.rmtree(folder / "bare", ignore_errors=True)
 
         log(f"run {run + 1}/{results.runs}: cold build")
-        results.cold.append(measure(build_command(script, pack), env=env,
-                                    log_path=folder / "cold"))
+        results.cold.append(measure(build_command(script, pack), env=env, log_path=folder / "cold"))
         log(f"run {run + 1}/{results.runs}: no-op rebuild")
         noop = measure(build_command(script, pack), env=env, log_path=folder / "noop")
         if noop.output.get("synthesized") or noop.output.get("changed"):
@@ -314,13 +320,14 @@ def bench_scaling(results: Results, work: Path) -> None:
             script = folder / results.script.name
             script.write_text(scaled_text(text, size), encoding="utf-8")
             log(f"scaling ×{size}, run {run + 1}/{results.scaling_runs}")
-            samples.append(measure(build_command(script, folder / "pack"), env=env,
-                                   log_path=folder / "build"))
+            samples.append(
+                measure(build_command(script, folder / "pack"), env=env, log_path=folder / "build")
+            )
             shutil.rmtree(folder, ignore_errors=True)
         results.scaling[size] = samples
 
 
-@contextmanager
+@contextlib.contextmanager
 def timed_fake_edge(latency_s: float) -> Iterator[Any]:
     """tests/fake_edge.py's service, also noting when each speech request starts and ends."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -390,9 +397,15 @@ def sequential_edge(fake: Any, texts: Sequence[str], voice: str) -> Sample:
         apply_endpoint_override()
     if not received:
         raise RuntimeError("the sequential edge-tts loop received no audio")
-    return Sample(wall, after.user - before.user, after.system - before.system, 0, 0,
-                  {"requests": len(texts), "bytes": received},
-                  {"window_s": _window(fake.spans)})
+    return Sample(
+        wall,
+        after.user - before.user,
+        after.system - before.system,
+        0,
+        0,
+        {"requests": len(texts), "bytes": received},
+        {"window_s": _window(fake.spans)},
+    )
 
 
 def bench_edge(results: Results, work: Path) -> None:
@@ -410,8 +423,11 @@ def bench_edge(results: Results, work: Path) -> None:
             shutil.copyfile(results.edge_script, script)
             fake.spans.clear()
             fake.reset_counters()
-            sample = measure(build_command(script, folder / "pack", "edge", jobs), env=env,
-                             log_path=folder / label)
+            sample = measure(
+                build_command(script, folder / "pack", "edge", jobs),
+                env=env,
+                log_path=folder / label,
+            )
             sample.extra["window_s"] = _window(fake.spans)
             sample.extra["requests"] = float(fake.request_count)
             sample.extra["max_active"] = float(fake.max_active)
@@ -466,7 +482,7 @@ def machine_info() -> dict[str, str]:
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "cpu": model,
         "cores": f"{psutil.cpu_count(logical=True)} logical, "
-                 f"{psutil.cpu_count(logical=False) or '?'} physical",
+        f"{psutil.cpu_count(logical=False) or '?'} physical",
         "memory": f"{psutil.virtual_memory().total / 1024**3:.1f} GiB",
         "os": platform.platform(),
         "python": platform.python_version(),
@@ -560,10 +576,16 @@ def targets(r: Results) -> list[Target]:
         phase = _ratio(window(r.edge_seq), window(r.edge_j4))
         whole = _ratio(wall(r.edge_seq), wall(r.edge_j4))
         rows += [
-            Target("edge, 4 jobs ≥ 3.5× faster than sequential (synthesis phase)",
-                   f"{_f(phase)}×", phase >= 3.5),
-            Target("edge, 4 jobs ≥ 3.5× faster than sequential (whole build, strict reading)",
-                   f"{_f(whole)}×", whole >= 3.5),
+            Target(
+                "edge, 4 jobs ≥ 3.5× faster than sequential (synthesis phase)",
+                f"{_f(phase)}×",
+                phase >= 3.5,
+            ),
+            Target(
+                "edge, 4 jobs ≥ 3.5× faster than sequential (whole build, strict reading)",
+                f"{_f(whole)}×",
+                whole >= 3.5,
+            ),
         ]
     return rows
 
@@ -574,17 +596,17 @@ def _row(label: str, samples: Sequence[Sample], notes: str = "") -> str:
         return f"| {label} | 0 | – | – | – | – | not run |"
     rss = _mib(peak(samples))
     maxrss = _mib(median(samples, lambda s: s.max_rss))
-    return (f"| {label} | {runs} | {_f(wall(samples))} | {_f(cpu(samples))} | {rss} | "
-            f"{maxrss} | {notes} |")
+    return (
+        f"| {label} | {runs} | {_f(wall(samples))} | {_f(cpu(samples))} | {rss} | "
+        f"{maxrss} | {notes} |"
+    )
 
 
 def render_report(r: Results, plot_name: str) -> str:
     lines = ["# audiopack benchmark", "",
-             "Generated by `python bench/run.py"
-             + (f" --runs {r.runs}" if r.runs != 3 else "")
-             + ("" if r.script == DEFAULT_SCRIPT else f" --script {r.script.name}")
-             + "` (issue #7). Medians over the runs shown; every build is a subprocess "
-               "(`python -m audiopack build … -q --json`). **CPU** = user + system time of the "
+             f"Generated by `{r.command}` (issue #7). Medians over the runs shown; every "
+               "build is a subprocess (`python -m audiopack build … -q --json`). **CPU** = "
+               "user + system time of the "
                "process and every descendant it waited for (ffmpeg included); **peak RSS** = "
                "the highest sum of RSS over the process tree (polled every 20 ms); "
                "**max RSS** = the largest single process (`ru_maxrss`).", "",
@@ -601,67 +623,110 @@ def render_report(r: Results, plot_name: str) -> str:
     lines.append(_row(ROW_COLD, r.cold, f"{_f(cold_min, 1)} audio min, MP3 chapters + M4B"))
     lines.append(_row(ROW_NOOP, r.noop, "same command again"))
     synthesized = sorted({int(s.output.get("synthesized", -1)) for s in r.edit})
-    lines.append(_row(ROW_EDIT, r.edit, "one sentence of one point changed; re-synthesised "
-                      f"segments: {', '.join(map(str, synthesized))}"))
+    lines.append(
+        _row(
+            ROW_EDIT,
+            r.edit,
+            "one sentence of one point changed; re-synthesised "
+            f"segments: {', '.join(map(str, synthesized))}",
+        )
+    )
     for size in r.sizes:
         samples = r.scaling.get(size, [])
         minutes = median(samples, audio_minutes) if samples else float("nan")
-        lines.append(_row(ROW_SCALE.format(n=size), samples,
-                          f"{_f(minutes, 1)} audio min, {_f(per_minute(samples), 3)} s wall "
-                          "per audio min"))
+        lines.append(
+            _row(
+                ROW_SCALE.format(n=size),
+                samples,
+                f"{_f(minutes, 1)} audio min, {_f(per_minute(samples), 3)} s wall per audio min",
+            )
+        )
     requests = f"{r.edge_requests} requests, {r.latency_s:g} s latency each"
-    lines.append(_row(ROW_EDGE_J1, r.edge_j1,
-                      f"{requests}; synthesis phase {_f(window(r.edge_j1))} s"))
-    lines.append(_row(ROW_EDGE_J4, r.edge_j4,
-                      f"synthesis phase {_f(window(r.edge_j4))} s, max in flight "
-                      f"{_f(median(r.edge_j4, lambda s: s.extra.get('max_active', 0)), 0)}"))
-    lines.append(_row(ROW_EDGE_SEQ, r.edge_seq,
-                      "in-process `edge_tts.Communicate(text, voice).stream()` per request, "
-                      "same texts; CPU is the whole bench process (incl. the fake); no RSS"))
+    lines.append(
+        _row(ROW_EDGE_J1, r.edge_j1, f"{requests}; synthesis phase {_f(window(r.edge_j1))} s")
+    )
+    lines.append(
+        _row(
+            ROW_EDGE_J4,
+            r.edge_j4,
+            f"synthesis phase {_f(window(r.edge_j4))} s, max in flight "
+            f"{_f(median(r.edge_j4, lambda s: s.extra.get('max_active', 0)), 0)}",
+        )
+    )
+    lines.append(
+        _row(
+            ROW_EDGE_SEQ,
+            r.edge_seq,
+            "in-process `edge_tts.Communicate(text, voice).stream()` per request, "
+            "same texts; CPU is the whole bench process (incl. the fake); no RSS",
+        )
+    )
     lines.append("")
 
     lines += ["## Ratios", "", "| ratio | wall | CPU |", "| --- | ---: | ---: |"]
-    lines.append(f"| cold build / bare toolchain | {_f(_ratio(wall(r.cold), wall(r.bare)))} | "
-                 f"{_f(_ratio(cpu(r.cold), cpu(r.bare)))} |")
-    lines.append(f"| no-op rebuild / cold build | {_f(_ratio(wall(r.noop), wall(r.cold)), 3)} | "
-                 f"{_f(_ratio(cpu(r.noop), cpu(r.cold)), 3)} |")
-    lines.append(f"| one-point edit / cold build | {_f(_ratio(wall(r.edit), wall(r.cold)), 3)} "
-                 f"| {_f(_ratio(cpu(r.edit), cpu(r.cold)), 3)} |")
+    lines.append(
+        f"| cold build / bare toolchain | {_f(_ratio(wall(r.cold), wall(r.bare)))} | "
+        f"{_f(_ratio(cpu(r.cold), cpu(r.bare)))} |"
+    )
+    lines.append(
+        f"| no-op rebuild / cold build | {_f(_ratio(wall(r.noop), wall(r.cold)), 3)} | "
+        f"{_f(_ratio(cpu(r.noop), cpu(r.cold)), 3)} |"
+    )
+    lines.append(
+        f"| one-point edit / cold build | {_f(_ratio(wall(r.edit), wall(r.cold)), 3)} "
+        f"| {_f(_ratio(cpu(r.edit), cpu(r.cold)), 3)} |"
+    )
     small = min(r.sizes)
     for size in r.sizes:
         if size == small or not r.scaling.get(size) or not r.scaling.get(small):
             continue
         big, base = r.scaling[size], r.scaling[small]
-        lines.append(f"| scaling ×{size} / ×{small}, total | {_f(_ratio(wall(big), wall(base)))} "
-                     f"| {_f(_ratio(cpu(big), cpu(base)))} |")
-        cpu_per_minute = _ratio(cpu(big) / median(big, audio_minutes),
-                                cpu(base) / median(base, audio_minutes))
-        lines.append(f"| scaling ×{size} / ×{small}, per audio minute | "
-                     f"{_f(_ratio(per_minute(big), per_minute(base)), 3)} | "
-                     f"{_f(cpu_per_minute, 3)} |")
-        lines.append(f"| scaling ×{size} / ×{small}, peak RSS (tree) | "
-                     f"{_f(_ratio(peak(big), peak(base)))} | |")
+        lines.append(
+            f"| scaling ×{size} / ×{small}, total | {_f(_ratio(wall(big), wall(base)))} "
+            f"| {_f(_ratio(cpu(big), cpu(base)))} |"
+        )
+        cpu_per_minute = _ratio(
+            cpu(big) / median(big, audio_minutes), cpu(base) / median(base, audio_minutes)
+        )
+        lines.append(
+            f"| scaling ×{size} / ×{small}, per audio minute | "
+            f"{_f(_ratio(per_minute(big), per_minute(base)), 3)} | "
+            f"{_f(cpu_per_minute, 3)} |"
+        )
+        lines.append(
+            f"| scaling ×{size} / ×{small}, peak RSS (tree) | "
+            f"{_f(_ratio(peak(big), peak(base)))} | |"
+        )
     if r.edge_j4:
-        lines.append(f"| edge --jobs 1 / --jobs 4, whole build | "
-                     f"{_f(_ratio(wall(r.edge_j1), wall(r.edge_j4)))} | |")
-        lines.append(f"| edge --jobs 1 / --jobs 4, synthesis phase | "
-                     f"{_f(_ratio(window(r.edge_j1), window(r.edge_j4)))} | |")
-        lines.append(f"| edge sequential loop / --jobs 4 whole build | "
-                     f"{_f(_ratio(wall(r.edge_seq), wall(r.edge_j4)))} | |")
-        lines.append(f"| edge sequential loop / --jobs 4 synthesis phase | "
-                     f"{_f(_ratio(window(r.edge_seq), window(r.edge_j4)))} | |")
+        lines.append(
+            f"| edge --jobs 1 / --jobs 4, whole build | "
+            f"{_f(_ratio(wall(r.edge_j1), wall(r.edge_j4)))} | |"
+        )
+        lines.append(
+            f"| edge --jobs 1 / --jobs 4, synthesis phase | "
+            f"{_f(_ratio(window(r.edge_j1), window(r.edge_j4)))} | |"
+        )
+        lines.append(
+            f"| edge sequential loop / --jobs 4 whole build | "
+            f"{_f(_ratio(wall(r.edge_seq), wall(r.edge_j4)))} | |"
+        )
+        lines.append(
+            f"| edge sequential loop / --jobs 4 synthesis phase | "
+            f"{_f(_ratio(window(r.edge_seq), window(r.edge_j4)))} | |"
+        )
     lines.append("")
 
-    lines += ["## Targets (issue #7)", "", "| target | measured | result |",
-              "| --- | --- | --- |"]
+    lines += ["## Targets (issue #7)", "", "| target | measured | result |", "| --- | --- | --- |"]
     for target in targets(r):
         verdict = "–" if target.passed is None else ("pass" if target.passed else "**fail**")
         lines.append(f"| {target.name} | {target.measured} | {verdict} |")
     lines.append("")
 
-    scaling_note = (f"Scaling sizes ran {r.scaling_runs} time(s) each"
-                    + (" (fewer than the other measurements, to keep the benchmark short)."
-                       if r.scaling_runs < r.runs else "."))
+    scaling_note = f"Scaling sizes ran {r.scaling_runs} time(s) each" + (
+        " (fewer than the other measurements, to keep the benchmark short)."
+        if r.scaling_runs < r.runs
+        else "."
+    )
     lines += ["## Notes", "",
               "- Bare toolchain: one `espeak_Synth` call on the whole manuscript text as it "
               "stands (same libespeak-ng and ctypes wrapper as audiopack, voice cmn, 22.05 kHz), "
@@ -685,8 +750,12 @@ def render_report(r: Results, plot_name: str) -> str:
               "- The machine may be shared; absolute numbers are noisy, ratios less so. "
               "Load average at start is listed above.", "",
               f"![results]({plot_name})", ""]  # fmt: skip
-    lines += ["## Raw samples", "", "| measurement | run | wall s | CPU s | peak RSS MiB | "
-              "max RSS MiB | extra |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines += [
+        "## Raw samples",
+        "",
+        "| measurement | run | wall s | CPU s | peak RSS MiB | max RSS MiB | extra |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     groups: list[tuple[str, list[Sample]]] = [
         (ROW_BARE, r.bare), (ROW_COLD, r.cold), (ROW_NOOP, r.noop), (ROW_EDIT, r.edit),
         *[(ROW_SCALE.format(n=n), r.scaling.get(n, [])) for n in r.sizes],
@@ -699,9 +768,11 @@ def render_report(r: Results, plot_name: str) -> str:
                 extra["audio_s"] = round(float(s.output["duration"]), 1)
             if "synthesized" in s.output:
                 extra["synthesized"] = s.output["synthesized"]
-            lines.append(f"| {label} | {index} | {s.wall_s:.3f} | {s.cpu_s:.3f} | "
-                         f"{_mib(s.peak_tree_rss)} | {_mib(s.max_rss)} | "
-                         f"{json.dumps(extra, ensure_ascii=False)} |")
+            lines.append(
+                f"| {label} | {index} | {s.wall_s:.3f} | {s.cpu_s:.3f} | "
+                f"{_mib(s.peak_tree_rss)} | {_mib(s.max_rss)} | "
+                f"{json.dumps(extra, ensure_ascii=False)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -723,17 +794,19 @@ def render_plot(r: Results, path: Path) -> None:
     ax.bar([i + width / 2 for i in x], [cpu(g) for g in groups], width, label="CPU")
     ax.set_xticks(list(x), labels)
     ax.set_ylabel("seconds (median)")
-    ax.set_title(f"builds ({r.script.name}, {r.runs} run(s))")
+    ax.set_title(f"builds (median of {r.runs} run(s))")
     ax.legend()
 
     ax = axes[1]
     edge_labels = ["--jobs 1", "--jobs 4", "sequential\nedge-tts loop"]
     edge_groups = [r.edge_j1, r.edge_j4, r.edge_seq]
     x = range(len(edge_labels))
-    ax.bar([i - width / 2 for i in x], [wall(g) for g in edge_groups], width,
-           label="whole run (wall)")
-    ax.bar([i + width / 2 for i in x], [window(g) for g in edge_groups], width,
-           label="synthesis phase")
+    ax.bar(
+        [i - width / 2 for i in x], [wall(g) for g in edge_groups], width, label="whole run (wall)"
+    )
+    ax.bar(
+        [i + width / 2 for i in x], [window(g) for g in edge_groups], width, label="synthesis phase"
+    )
     ax.set_xticks(list(x), edge_labels)
     ax.set_ylabel("seconds (median)")
     ax.set_title(f"edge vs fake service ({r.edge_requests} requests, {r.latency_s:g} s latency)")
@@ -764,31 +837,69 @@ def render_plot(r: Results, path: Path) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--scaling-runs", type=int, default=1,
-                        help="runs per scaling size (default 1: ×16 is about 5 audio hours)")
-    parser.add_argument("--quick", action="store_true",
-                        help="1 run, scaling ×1 and ×2 only (for the smoke test)")
-    parser.add_argument("--script", type=Path, default=DEFAULT_SCRIPT,
-                        help="manuscript to benchmark (default: the sample)")
-    parser.add_argument("--edge-script", type=Path, default=None,
-                        help="manuscript for the edge part (default: --script)")
-    parser.add_argument("--latency", type=float, default=0.5,
-                        help="the fake edge service's latency per request, seconds")
+    parser.add_argument(
+        "--scaling-runs",
+        type=int,
+        default=1,
+        help="runs per scaling size (default 1: ×16 is about 5 audio hours)",
+    )
+    parser.add_argument(
+        "--sizes", default=None, help="scaling sizes, comma-separated (default 1,4,16; --quick 1,2)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="1 run, scaling ×1 and ×2 only (for the smoke test)"
+    )
+    parser.add_argument(
+        "--script",
+        type=Path,
+        default=DEFAULT_SCRIPT,
+        help="manuscript to benchmark (default: the sample)",
+    )
+    parser.add_argument(
+        "--edge-script",
+        type=Path,
+        default=None,
+        help="manuscript for the edge part (default: --script)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.5,
+        help="the fake edge service's latency per request, seconds",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
-    parser.add_argument("--plot", type=Path, default=None,
-                        help="PNG plot (default: results.png beside --out)")
-    parser.add_argument("--work-dir", type=Path, default=BENCH / "work",
-                        help="scratch folder, emptied before and removed after")
+    parser.add_argument(
+        "--plot", type=Path, default=None, help="PNG plot (default: results.png beside --out)"
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=BENCH / "work",
+        help="scratch folder, emptied before and removed after",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
-    parser.add_argument("--skip", action="append", default=[],
-                        choices=["builds", "scaling", "edge"], help="leave a part out")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["builds", "scaling", "edge"],
+        help="leave a part out",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.runs = 1
         args.scaling_runs = 1
+    try:
+        sizes = [int(n) for n in (args.sizes or ("1,2" if args.quick else "1,4,16")).split(",")]
+    except ValueError:
+        parser.error(f"invalid --sizes {args.sizes!r}: use e.g. 1,4,16")
+    if not sizes or min(sizes) < 1 or max(sizes) > 99:
+        parser.error("--sizes must be between 1 and 99")
+    args.sizes = sorted(set(sizes))
     if args.runs < 1 or args.scaling_runs < 1:
         parser.error("--runs and --scaling-runs must be at least 1")
     if not args.script.is_file():
@@ -802,9 +913,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     script = args.script.resolve()
     results = Results(
         runs=args.runs, scaling_runs=args.scaling_runs, script=script,
-        sizes=[1, 2] if args.quick else [1, 4, 16], latency_s=args.latency,
+        sizes=args.sizes, latency_s=args.latency,
         edge_script=(args.edge_script or script).resolve(),
     )  # fmt: skip
+    results.command = shlex.join(
+        ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]
+    )
     results.machine = machine_info()
     work = args.work_dir.resolve()
     shutil.rmtree(work, ignore_errors=True)

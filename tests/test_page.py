@@ -122,6 +122,16 @@ def test_structure() -> None:
     assert "1.25×" in page and "1.5×" in page and 'data-rate="1"' in page
 
 
+def test_title_cut_from_the_text_is_not_repeated() -> None:
+    index = make_index()
+    point = index["chapters"][0]["points"][0]
+    point["title"] = "同志们：今天我们…"
+    page = render_index_html(index)
+    assert "同志们：今天我们…" not in page
+    point["title"] = "开场白…"  # not the start of the text: kept
+    assert "开场白…" in render_index_html(index)
+
+
 def test_hostile_text_is_escaped() -> None:
     index = make_index(hostile=True)
     page = render_index_html(index)

@@ -430,3 +430,11 @@ def test_parse_range_unit() -> None:
             parse_range(bad, 1000)
     with pytest.raises(ValueError):
         parse_range("bytes=-1", 0)
+
+
+def test_public_host_in_url(pack: Path) -> None:
+    srv = PackServer(pack, "127.0.0.1", 0, token="tok-abcdefgh", public_host="192.0.2.5")
+    try:
+        assert srv.url == f"http://192.0.2.5:{srv.port}/tok-abcdefgh/"
+    finally:
+        srv.server_close()

@@ -149,7 +149,7 @@
   function playSentence(c, i) {
     var s = chapters[c] && chapters[c].sentences[i];
     if (!s) { return; }
-    if (cue(c, s[0], true)) { highlight(c, i, false); }
+    if (cue(c, s[0], true)) { highlight(c, i, true); }
   }
 
   function sync() {
@@ -258,7 +258,7 @@
     var c = Number(el.dataset.c);
     if (el.classList.contains("ts")) {
       var t = Number(el.dataset.t);
-      if (cue(c, t, true)) { highlight(c, lastAtOrBefore(sentenceStarts[c], t), false); }
+      if (cue(c, t, true)) { highlight(c, lastAtOrBefore(sentenceStarts[c], t), true); }
     } else {
       playSentence(c, Number(el.dataset.i));
     }

@@ -418,7 +418,7 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
         keep_or_make("cover.jpg", ctx.cover.key, lambda path: path.write_bytes(ctx.cover.data))
         text_file("index.json", json.dumps(index, ensure_ascii=False, indent=1) + "\n")
         text_file("index.md", texts.index_markdown(title, times, book_file))
-        text_file("index.html", render_index_html(index))
+        text_file("index.html", render_index_html(index, cover="cover.jpg"))
         text_file("book.srt", texts.srt(times))
         text_file("book.vtt", texts.vtt(times))
         if mp3:

@@ -9,6 +9,7 @@ chapter MP3s and the M4B by byte concatenation, and the MP3 and AAC timelines ag
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -34,6 +35,9 @@ AAC_DELAY = 1024  # AAC priming samples
 SILENCE_THRESHOLD = 330  # about -40 dBFS: quieter is treated as silence when trimming
 TRIM_MARGIN = int(0.02 * SAMPLE_RATE)  # keep 20 ms around speech so soft onsets survive
 TARGET_LUFS = -16.0
+#: Encoding at speech bitrates drops high frequencies that K-weighting counts: measured here,
+#: about -0.5 to -0.9 LU for MP3 at 64 kbps, -0.3 LU for AAC. Pieces aim a little higher to land on target.
+ENCODING_LOSS_LU = 0.6
 PEAK_LIMIT = 10 ** (-3.0 / 20)  # sample-peak ceiling leaving room for true peak <= -1.5 dBTP
 
 Int16Array = npt.NDArray[np.int16]
@@ -111,34 +115,78 @@ def lay_out_piece(
 
 
 def integrated_loudness(samples: Int16Array) -> float | None:
-    """ITU-R BS.1770 integrated loudness in LUFS; None when too short or silent to measure."""
+    """ITU-R BS.1770-4 integrated loudness (LUFS) of int16 PCM; None when silent or too short."""
     if len(samples) < SAMPLE_RATE // 2 or not np.any(samples):
         return None
+    return _gated_loudness(samples.astype(np.float64) / 32768.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _k_weighting() -> FloatArray:
+    """BS.1770 K-weighting at SAMPLE_RATE as second-order sections (pyloudnorm's filters)."""
     import pyloudnorm
 
-    meter = pyloudnorm.Meter(SAMPLE_RATE)
-    value = float(meter.integrated_loudness(samples.astype(np.float64) / 32768.0))
-    return value if np.isfinite(value) else None
+    rows = []
+    for stage in pyloudnorm.Meter(SAMPLE_RATE)._filters.values():
+        b = np.asarray(stage.b, dtype=np.float64) * stage.passband_gain
+        a = np.asarray(stage.a, dtype=np.float64)
+        rows.append(np.concatenate([b / a[0], a / a[0]]))
+    return np.array(rows)
+
+
+def _gated_loudness(signal: FloatArray) -> float | None:
+    """BS.1770 gating over 400 ms blocks with 75 % overlap, vectorised.
+
+    pyloudnorm supplies the K-weighting filters; its own gating loops over blocks in Python,
+    which costs seconds on a long book, so the block energies come from one cumulative sum.
+    """
+    from scipy.signal import sosfilt
+
+    weighted = sosfilt(_k_weighting(), signal)
+    step = SAMPLE_RATE // 10  # blocks of 400 ms overlapping by 75 %: four 100 ms hops each
+    hops = len(weighted) // step
+    if hops < 4:
+        return None
+    hop_energy = np.einsum("ij,ij->i", *(weighted[: hops * step].reshape(hops, step),) * 2)
+    z = (hop_energy[:-3] + hop_energy[1:-2] + hop_energy[2:-1] + hop_energy[3:]) / (4 * step)
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(z)
+    above_absolute = loudness >= -70.0
+    if not above_absolute.any():
+        return None
+    relative = -0.691 + 10 * np.log10(z[above_absolute].mean()) - 10.0
+    gated = z[above_absolute & (loudness > relative)]
+    if gated.size == 0:
+        return None
+    return float(-0.691 + 10 * np.log10(gated.mean()))
 
 
 def limit_peaks(signal: FloatArray, ceiling: float) -> FloatArray:
-    """A look-ahead peak limiter: smooth gain reduction wherever |signal| would pass ceiling."""
+    """A look-ahead peak limiter: smooth gain reduction wherever |signal| would pass ceiling.
+
+    The gain curve is worked out per 2 ms hop (the minimum gain any sample in it needs, spread
+    over the neighbouring hops and smoothed), then interpolated per sample: a hundred times
+    cheaper than filtering every sample, and never louder than the ceiling (a final clip).
+    """
     magnitude = np.abs(signal)
     if magnitude.size == 0 or float(magnitude.max()) <= ceiling:
         return signal
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
+    hop = 48
+    count = len(signal)
     needed = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
-    window = int(0.005 * SAMPLE_RATE)
-    gain = minimum_filter1d(needed, size=2 * window + 1)
-    gain = uniform_filter1d(gain, size=window)
-    # The moving average can lift the gain above what a peak needs; take the safe minimum.
-    gain = np.minimum(gain, minimum_filter1d(needed, size=window + 1))
-    limited: FloatArray = signal * gain
+    needed = np.pad(needed, (0, (-count) % hop), constant_values=1.0).reshape(-1, hop).min(axis=1)
+    gain = minimum_filter1d(needed, size=7)  # 6 ms look-ahead and hold
+    gain = np.minimum(uniform_filter1d(gain, size=5), minimum_filter1d(needed, size=3))
+    centres = np.arange(len(gain)) * hop + hop / 2
+    limited: FloatArray = signal * np.interp(np.arange(count), centres, gain)
     return np.clip(limited, -ceiling, ceiling)
 
 
-def normalise_loudness(samples: Int16Array, target_lufs: float = TARGET_LUFS) -> Int16Array:
+def normalise_loudness(
+    samples: Int16Array, target_lufs: float = TARGET_LUFS + ENCODING_LOSS_LU
+) -> Int16Array:
     """Bring speech to ``target_lufs`` under a peak ceiling; silence is returned unchanged.
 
     Limiting peaks lowers the loudness a little, so the gain is corrected and the limiter
@@ -152,18 +200,17 @@ def normalise_loudness(samples: Int16Array, target_lufs: float = TARGET_LUFS) ->
     # and correct for it.
     gain_db = target_lufs - loudness
     signal = limit_peaks(source * 10 ** (gain_db / 20), PEAK_LIMIT)
-    measured = _loudness_of(signal)
-    if measured is not None and abs(measured - target_lufs) > 0.3:
+    for _ in range(2):
+        measured = _loudness_of(signal)
+        if measured is None or abs(measured - target_lufs) <= 0.15:
+            break
         gain_db += target_lufs - measured
         signal = limit_peaks(source * 10 ** (gain_db / 20), PEAK_LIMIT)
     return np.round(signal * 32767.0).astype("<i2")
 
 
 def _loudness_of(signal: FloatArray) -> float | None:
-    import pyloudnorm
-
-    value = float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(signal))
-    return value if np.isfinite(value) else None
+    return _gated_loudness(signal)
 
 
 @dataclass(frozen=True)

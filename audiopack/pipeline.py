@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,25 +284,57 @@ def _missing(ctx: _Context) -> tuple[list[PiecePlan], list[Any], int]:
     return missing_pieces, to_synth, total - len(to_synth)
 
 
-def _encode_pieces(ctx: _Context, pieces: list[PiecePlan], progress: Progress) -> None:
-    if not pieces:
-        return
-    progress.start("encoding", len(pieces))
-    try:
-        pool = ThreadPoolExecutor(max_workers=2)
+class PieceEncoder:
+    """Encodes pieces on two worker threads as soon as every segment they need is cached, so
+    encoding overlaps synthesis and both cores stay busy."""
+
+    def __init__(self, ctx: _Context, pieces: list[PiecePlan], waiting_for: set[str]) -> None:
+        self.ctx = ctx
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
+        self.futures: list[Future[None]] = []
+        self.remaining: dict[str, int] = {}
+        self.by_segment: dict[str, list[PiecePlan]] = {}
+        self.total = len(pieces)
+        for piece in pieces:
+            needed = {s.key for s in piece.segments if s.key in waiting_for}
+            self.remaining[piece.key] = len(needed)
+            for key in needed:
+                self.by_segment.setdefault(key, []).append(piece)
+            if not needed:
+                self._submit(piece)
+
+    def _submit(self, piece: PiecePlan) -> None:
+        ctx = self.ctx
+        self.futures.append(self.pool.submit(build_piece, piece, ctx.segments, ctx.pieces,
+                                             ctx.codecs))
+
+    def segment_stored(self, key: str) -> None:
+        for piece in self.by_segment.pop(key, []):
+            self.remaining[piece.key] -= 1
+            if self.remaining[piece.key] == 0:
+                self._submit(piece)
+
+    def finish(self, progress: Progress) -> None:
+        """Wait for every piece; on any error or Ctrl-C drop the queued ones and re-raise.
+        Finished pieces stay cached for the rerun."""
         try:
-            futures = [pool.submit(build_piece, p, ctx.segments, ctx.pieces, ctx.codecs)
-                       for p in pieces]
-            for future in futures:
+            done = sum(f.done() for f in self.futures)
+            left = self.total - done
+            if left:
+                progress.start("encoding", left)
+            for future in self.futures:
+                was_done = future.done()
                 future.result()
-                progress.advance()
+                if not was_done:
+                    progress.advance()
+            progress.finish()
         except BaseException:
-            # Ctrl-C or a failure: drop queued pieces; finished ones stay cached for the rerun.
-            pool.shutdown(wait=True, cancel_futures=True)
+            self.abort()
             raise
-        pool.shutdown()
-    finally:
-        progress.finish()
+        self.pool.shutdown()
+
+    def abort(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chapter_fingerprint(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
@@ -438,8 +470,10 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
 
 
 async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progress,
-                   dry_run: bool, engine_override: Engine | None = None) -> tuple[_Context, list[PiecePlan], int, int, str | None] | DryRunReport:
-    """Open the engine, plan, and synthesise what is missing (or report it, for a dry run)."""
+                   dry_run: bool, engine_override: Engine | None = None
+                   ) -> tuple[_Context, PieceEncoder, int, int, str | None] | DryRunReport:
+    """Open the engine, plan, synthesise what is missing while encoding pieces whose speech is
+    ready (or, for a dry run, report what would be done)."""
     from audiopack.engines.factory import EngineChoice, open_engine
 
     choice = EngineChoice(engine_override) if engine_override else await open_engine(config)
@@ -465,10 +499,16 @@ async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progre
         missing_pieces, to_synth, reused = _missing(ctx)
         if dry_run:
             return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)
-        report = await synthesize_all(engine, to_synth, ctx.segments, config.jobs, progress)
+        encoder = PieceEncoder(ctx, missing_pieces, {s.key for s in to_synth})
+        try:
+            report = await synthesize_all(engine, to_synth, ctx.segments, config.jobs, progress,
+                                          on_stored=encoder.segment_stored)
+        except BaseException:
+            encoder.abort()
+            raise
     finally:
         await engine.aclose()
-    return ctx, missing_pieces, report.synthesized, reused, choice.fallback_reason
+    return ctx, encoder, report.synthesized, reused, choice.fallback_reason
 
 
 def _dry_run(ctx: _Context, missing_pieces: list[PiecePlan], to_synth: list[Any], reused: int,
@@ -502,8 +542,8 @@ def build(config: BuildConfig, progress: Progress | None = None, dry_run: bool =
     with folder.locked():
         prepared = asyncio.run(_prepare(config, manuscript, progress, False, engine))
         assert not isinstance(prepared, DryRunReport)
-        ctx, missing_pieces, synthesized, reused, fallback = prepared
-        _encode_pieces(ctx, missing_pieces, progress)
+        ctx, encoder, synthesized, reused, fallback = prepared
+        encoder.finish(progress)
         files, changed = _assemble(ctx, progress)
         duration = ctx.last_duration_s
     return BuildResult(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,6 +55,7 @@ async def synthesize_all(
     store: Store,
     jobs: int,
     progress: Progress,
+    on_stored: Callable[[str], None] | None = None,
 ) -> SynthesisReport:
     """Synthesise each segment not in ``store``; every success is stored at once, so an
     interrupted or failed build loses nothing already made."""
@@ -84,6 +85,8 @@ async def synthesize_all(
         }
         await asyncio.to_thread(store.put, segment.key, meta, {"pcm": clip.pcm})
         progress.advance(len(segment.texts))
+        if on_stored is not None:
+            on_stored(segment.key)
 
     try:
         await asyncio.gather(*(one(s) for s in missing))

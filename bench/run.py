@@ -120,13 +120,18 @@ def measure(
         except psutil.Error:
             process = None
         peak = 0
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if process is not None:
-                peak = max(peak, _tree_rss(process))
-            time.sleep(POLL_S)
+        try:
+            while True:
+                pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+                if pid:
+                    break
+                if process is not None:
+                    peak = max(peak, _tree_rss(process))
+                time.sleep(POLL_S)
+        except BaseException:  # Ctrl-C or an error here: do not leave the build running
+            child.kill()
+            child.wait()
+            raise
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:

@@ -51,7 +51,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         level = logging.DEBUG if verbose > 1 else logging.INFO
     if quiet:
         level = logging.ERROR
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr,
+                        force=True)
     logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
@@ -61,7 +62,7 @@ def _run(action: Callable[[], None]) -> None:
         action()
     except AudiopackError as e:
         if logging.getLogger().isEnabledFor(logging.DEBUG):
-            log.debug("details", exc_info=True)
+            log.debug("details of the error below", exc_info=True)
         click.echo(f"Error: {e}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:

@@ -9,7 +9,13 @@ from audiopack.audio import Codec, seconds_to_frames
 from audiopack.cache import content_key
 from audiopack.model import SAMPLE_RATE, Chapter, Manuscript
 from audiopack.names import chapter_file_stems
-from audiopack.speech import SpeechOptions, SpeechSentence, chunk, speech_sentences
+from audiopack.speech import (
+    SpeechOptions,
+    SpeechSentence,
+    chunk,
+    speech_sentences,
+    split_sentences,
+)
 
 LAYOUT_VERSION = 1
 #: One request to an engine stays well below edge-tts's 4096-byte split.
@@ -86,7 +92,7 @@ class SpeechMemo:
     that changed. Keyed by the text and every option that changes the result.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, speech: SpeechOptions, entries: dict[str, list[list[str]]] | None = None):
         self.speech = speech
@@ -98,13 +104,17 @@ class SpeechMemo:
         self.used: dict[str, list[list[str]]] = {}
 
     def sentences(self, text: str) -> tuple[SpeechSentence, ...]:
-        key = content_key([self.options_key, text])
-        found = self.known.get(key)
-        if found is None or "".join(d for d, _ in found) != text:
-            result = speech_sentences(text, self.speech, max_chars=SENTENCE_MAX_CHARS)
-            found = [[s.display, s.spoken] for s in result]
-        self.used[key] = found
-        return tuple(SpeechSentence(d, sp) for d, sp in found)
+        # Remembered sentence by sentence, so an edit pays only for the sentence it touched.
+        result: list[SpeechSentence] = []
+        for sentence in split_sentences(text):
+            key = content_key([self.options_key, sentence])
+            found = self.known.get(key)
+            if found is None or "".join(d for d, _ in found) != sentence:
+                spoken = speech_sentences(sentence, self.speech, max_chars=SENTENCE_MAX_CHARS)
+                found = [[s.display, s.spoken] for s in spoken]
+            self.used[key] = found
+            result.extend(SpeechSentence(d, sp) for d, sp in found)
+        return tuple(result)
 
     @property
     def changed(self) -> bool:

@@ -99,8 +99,15 @@ def _tree_rss(process: psutil.Process) -> int:
         members = [process, *process.children(recursive=True)]
     except psutil.Error:
         return 0
+    root_exe = ""
+    with contextlib.suppress(psutil.Error):
+        root_exe = process.exe()
     for member in members:
         with contextlib.suppress(psutil.Error):  # gone, zombie or not ours any more
+            # A child caught between fork and exec still shares its parent's memory (vfork):
+            # audiopack starts no Python children, so such a snapshot is not counted twice.
+            if member is not process and root_exe and member.exe() == root_exe:
+                continue
             total += member.memory_info().rss
     return total
 

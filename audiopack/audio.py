@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,11 +148,46 @@ def _k_weighting() -> FloatArray:
                      _biquad("high_pass", 0.0, 0.5, 38.0)])  # fmt: skip
 
 
-def _k_weighted(signal: FloatArray) -> FloatArray:
-    from scipy.signal import sosfilt  # imported on first use: it is a heavy import
+@functools.lru_cache(maxsize=1)
+def _sosfilt_kernel() -> Callable[[FloatArray, FloatArray, FloatArray], None] | None:
+    """scipy's compiled second-order-section filter, loaded on its own.
 
-    filtered: FloatArray = sosfilt(_k_weighting(), signal)
-    return filtered
+    ``import scipy.signal`` takes over half a second (it pulls in scipy.stats and more), which
+    would double the cost of a one-point rebuild; the kernel itself loads in milliseconds.
+    None when this scipy lays it out differently: then the public import is used.
+    """
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        import scipy
+
+        folder = Path(scipy.__path__[0]) / "signal"
+        found = [p for p in folder.glob("_sosfilt.*") if p.suffix in (".so", ".pyd")]
+        loader = importlib.machinery.ExtensionFileLoader("scipy.signal._sosfilt", str(found[0]))
+        spec = importlib.util.spec_from_file_location(loader.name, loader.path, loader=loader)
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        kernel: Callable[[FloatArray, FloatArray, FloatArray], None] = module._sosfilt
+        return kernel
+    except Exception:  # any layout surprise: fall back to the public API
+        log.debug("using scipy.signal.sosfilt", exc_info=True)
+        return None
+
+
+def _k_weighted(signal: FloatArray) -> FloatArray:
+    sos = _k_weighting()
+    kernel = _sosfilt_kernel()
+    if kernel is None:
+        from scipy.signal import sosfilt
+
+        public: FloatArray = sosfilt(sos, signal)
+        return public
+    data = np.array(signal, dtype=np.float64, order="C").reshape(1, -1)
+    state = np.zeros((1, len(sos), 2))
+    kernel(sos, data, state)  # filters ``data`` in place
+    return data[0]
 
 
 def _gated_loudness(signal: FloatArray) -> float | None:

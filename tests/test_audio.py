@@ -94,3 +94,12 @@ def test_vectorised_loudness_matches_pyloudnorm() -> None:
     samples = (signal * 0.3 * 32767).astype("<i2")
     expected = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(samples / 32768.0)
     assert audio.integrated_loudness(samples) == pytest.approx(expected, abs=0.05)
+
+
+def test_fast_filter_kernel_matches_scipy() -> None:
+    from scipy.signal import sosfilt
+
+    signal = np.random.default_rng(3).standard_normal(50_000)
+    assert audio._sosfilt_kernel() is not None
+    expected = sosfilt(audio._k_weighting(), signal)
+    assert np.allclose(audio._k_weighted(signal), expected)

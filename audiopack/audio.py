@@ -35,8 +35,8 @@ AAC_DELAY = 1024  # AAC priming samples
 SILENCE_THRESHOLD = 330  # about -40 dBFS: quieter is treated as silence when trimming
 TRIM_MARGIN = int(0.02 * SAMPLE_RATE)  # keep 20 ms around speech so soft onsets survive
 TARGET_LUFS = -16.0
-#: Encoding at speech bitrates drops high frequencies that K-weighting counts: measured here,
-#: about -0.5 to -0.9 LU for MP3 at 64 kbps, -0.3 LU for AAC. Pieces aim a little higher to land on target.
+#: Encoding at speech bitrates drops high frequencies that K-weighting counts (measured here:
+#: -0.5 to -0.9 LU for MP3 at 64 kbps, -0.3 LU for AAC), so pieces aim a little higher.
 ENCODING_LOSS_LU = 0.6
 PEAK_LIMIT = 10 ** (-3.0 / 20)  # sample-peak ceiling leaving room for true peak <= -1.5 dBTP
 
@@ -129,12 +129,16 @@ def _biquad(kind: str, gain_db: float, q: float, fc: float) -> list[float]:
     alpha = np.sin(w0) / (2 * q)
     cos, root = np.cos(w0), np.sqrt(a_gain)
     if kind == "high_shelf":
-        b = [a_gain * ((a_gain + 1) + (a_gain - 1) * cos + 2 * root * alpha),
-             -2 * a_gain * ((a_gain - 1) + (a_gain + 1) * cos),
-             a_gain * ((a_gain + 1) + (a_gain - 1) * cos - 2 * root * alpha)]
-        a = [(a_gain + 1) - (a_gain - 1) * cos + 2 * root * alpha,
-             2 * ((a_gain - 1) - (a_gain + 1) * cos),
-             (a_gain + 1) - (a_gain - 1) * cos - 2 * root * alpha]
+        b = [
+            a_gain * ((a_gain + 1) + (a_gain - 1) * cos + 2 * root * alpha),
+            -2 * a_gain * ((a_gain - 1) + (a_gain + 1) * cos),
+            a_gain * ((a_gain + 1) + (a_gain - 1) * cos - 2 * root * alpha),
+        ]
+        a = [
+            (a_gain + 1) - (a_gain - 1) * cos + 2 * root * alpha,
+            2 * ((a_gain - 1) - (a_gain + 1) * cos),
+            (a_gain + 1) - (a_gain - 1) * cos - 2 * root * alpha,
+        ]
     else:  # high pass
         b = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2]
         a = [1 + alpha, -2 * cos, 1 - alpha]
@@ -187,7 +191,8 @@ def _k_weighted(signal: FloatArray) -> FloatArray:
     data = np.array(signal, dtype=np.float64, order="C").reshape(1, -1)
     state = np.zeros((1, len(sos), 2))
     kernel(sos, data, state)  # filters ``data`` in place
-    return data[0]
+    filtered: FloatArray = data[0]
+    return filtered
 
 
 def _gated_loudness(signal: FloatArray) -> float | None:
@@ -297,8 +302,23 @@ def mp3_codec(bitrate_k: int) -> Codec:
 def aac_codec(bitrate_k: int) -> Codec:
     # The fast coder is four times quicker than twoloop, and noise substitution and temporal
     # shaping add little to speech at this bitrate: together a third of the encoding time.
-    return Codec("aac", ("-c:a", "aac", "-aac_coder", "fast", "-aac_pns", "0", "-aac_tns", "0",
-                         "-b:a", f"{bitrate_k}k", "-f", "adts"))
+    return Codec(
+        "aac",
+        (
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-aac_pns",
+            "0",
+            "-aac_tns",
+            "0",
+            "-b:a",
+            f"{bitrate_k}k",
+            "-f",
+            "adts",
+        ),
+    )
 
 
 def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> None:

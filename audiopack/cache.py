@@ -96,7 +96,10 @@ class Store:
             for suffix, record in meta.get("_blobs", {}).items():
                 blob = self.blob_path(key, suffix)
                 try:
-                    ok = blob.stat().st_size == record["size"] and file_sha256(blob) == record["sha256"]
+                    ok = (
+                        blob.stat().st_size == record["size"]
+                        and file_sha256(blob) == record["sha256"]
+                    )
                 except OSError:
                     ok = False
                 if not ok:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import asdict
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,8 +32,9 @@ class TqdmProgress:
         from tqdm import tqdm
 
         self.finish()
-        self._bar = tqdm(total=total, desc=label, unit="", file=sys.stderr, leave=False,
-                         dynamic_ncols=True)
+        self._bar = tqdm(
+            total=total, desc=label, unit="", file=sys.stderr, leave=False, dynamic_ncols=True
+        )
 
     def advance(self, amount: int = 1) -> None:
         if self._bar is not None:
@@ -51,8 +52,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         level = logging.DEBUG if verbose > 1 else logging.INFO
     if quiet:
         level = logging.ERROR
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr,
-                        force=True)
+    logging.basicConfig(
+        level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True
+    )
     logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
@@ -66,8 +68,7 @@ def _run(action: Callable[[], None]) -> None:
         click.echo(f"Error: {e}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("Interrupted: the previous pack is unchanged; run again to continue.",
-                   err=True)
+        click.echo("Interrupted: the previous pack is unchanged; run again to continue.", err=True)
         sys.exit(130)
 
 
@@ -85,36 +86,95 @@ def main() -> None:
 
 def _build_options(func: F) -> F:
     options = [
-        click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
-                     help="Pack folder [default: output/<manuscript name>]."),
-        click.option("--title", default=None, help="Pack title (default: detected, else file name)."),
-        click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
-                     help="Speech engine; auto uses Edge voices when reachable, else eSpeak NG."),
+        click.option(
+            "-o",
+            "--output",
+            "output",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Pack folder [default: output/<manuscript name>].",
+        ),
+        click.option(
+            "--title", default=None, help="Pack title (default: detected, else file name)."
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="auto",
+            show_default=True,
+            help="Speech engine; auto uses Edge voices when reachable, else eSpeak NG.",
+        ),
         click.option("--voice", default=DEFAULT_VOICE, show_default=True, help="Edge voice."),
         click.option("--rate", default="+0%", show_default=True, help="Speaking rate, e.g. +10%."),
         click.option("--volume", default="+0%", show_default=True, help="Volume, e.g. -5%."),
         click.option("--pitch", default="+0Hz", show_default=True, help="Pitch, e.g. +2Hz."),
         click.option("--proxy", default=None, help="Proxy URL for the Edge service."),
-        click.option("--jobs", type=int, default=4, show_default=True,
-                     help="Requests in flight to the Edge service."),
-        click.option("--pause-sentence", type=float, default=0.4, show_default=True,
-                     help="Silence between sentences (s)."),
-        click.option("--pause-point", type=float, default=0.8, show_default=True,
-                     help="Silence between points (s)."),
-        click.option("--pause-heading", type=float, default=1.0, show_default=True,
-                     help="Silence after a section heading (s)."),
-        click.option("--placeholder", default="某", show_default=True,
-                     help="How redaction marks (*, ××, XXX) are read; '' drops them."),
-        click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                     help="Pronunciation rules file (one 词=读法 a line)."),
-        click.option("--formats", type=click.Choice(FORMATS), default="both", show_default=True,
-                     help="Chapter MP3s, the M4B book, or both."),
-        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                     help="Share a segment cache between packs [default: <pack>/.audiopack]."),
-        click.option("--cover", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                     help="Cover image to embed instead of the generated one."),
-        click.option("--lrc-encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8",
-                     show_default=True, help="Encoding of the .lrc lyrics."),
+        click.option(
+            "--jobs",
+            type=int,
+            default=4,
+            show_default=True,
+            help="Requests in flight to the Edge service.",
+        ),
+        click.option(
+            "--pause-sentence",
+            type=float,
+            default=0.4,
+            show_default=True,
+            help="Silence between sentences (s).",
+        ),
+        click.option(
+            "--pause-point",
+            type=float,
+            default=0.8,
+            show_default=True,
+            help="Silence between points (s).",
+        ),
+        click.option(
+            "--pause-heading",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Silence after a section heading (s).",
+        ),
+        click.option(
+            "--placeholder",
+            default="某",
+            show_default=True,
+            help="How redaction marks (*, ××, XXX) are read; '' drops them.",
+        ),
+        click.option(
+            "--lexicon",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Pronunciation rules file (one 词=读法 a line).",
+        ),
+        click.option(
+            "--formats",
+            type=click.Choice(FORMATS),
+            default="both",
+            show_default=True,
+            help="Chapter MP3s, the M4B book, or both.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help="Share a segment cache between packs [default: <pack>/.audiopack].",
+        ),
+        click.option(
+            "--cover",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Cover image to embed instead of the generated one.",
+        ),
+        click.option(
+            "--lrc-encoding",
+            type=click.Choice(["utf-8", "gb18030"]),
+            default="utf-8",
+            show_default=True,
+            help="Encoding of the .lrc lyrics.",
+        ),
         click.option("--artist", default="audiopack", show_default=True, help="Artist tag."),
     ]
     for option in reversed(options):
@@ -140,8 +200,7 @@ def _config(script: Path, kw: dict[str, Any]) -> BuildConfig:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 @click.option("--dry-run", is_flag=True, help="Show what would be synthesised and written.")
 @common_options
-def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
-          **kw: Any) -> None:
+def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool, **kw: Any) -> None:
     """Build (or update) the audio study pack of a manuscript.
 
     \b
@@ -165,20 +224,27 @@ def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
             _print_dry_run(result.as_json())
             return
         if result.fallback_reason:
-            click.echo(f"Warning: Edge voices unreachable ({result.fallback_reason}); "
-                       "used the offline engine.", err=True)
+            click.echo(
+                f"Warning: Edge voices unreachable ({result.fallback_reason}); "
+                "used the offline engine.",
+                err=True,
+            )
         minutes, seconds = divmod(round(result.duration_s), 60)
-        click.echo(f"{result.pack}: {result.chapters} chapters, {result.points} points, "
-                   f"{minutes}:{seconds:02d} of audio ({result.engine}); "
-                   f"{result.synthesized} synthesised, {result.reused} reused, "
-                   f"{len(result.changed)} files updated")
+        click.echo(
+            f"{result.pack}: {result.chapters} chapters, {result.points} points, "
+            f"{minutes}:{seconds:02d} of audio ({result.engine}); "
+            f"{result.synthesized} synthesised, {result.reused} reused, "
+            f"{len(result.changed)} files updated"
+        )
 
     _run(action)
 
 
 def _print_dry_run(report: dict[str, Any]) -> None:
-    click.echo(f"{report['pack']} (engine {report['engine']}): "
-               f"{len(report['synthesize'])} to synthesise, {report['reused']} reused")
+    click.echo(
+        f"{report['pack']} (engine {report['engine']}): "
+        f"{len(report['synthesize'])} to synthesise, {report['reused']} reused"
+    )
     for text in report["synthesize"]:
         click.echo(f"  synthesise: {text[:40]}")
     for name in report["changed"]:
@@ -192,14 +258,32 @@ def _print_dry_run(report: dict[str, Any]) -> None:
 @click.option("--title", default=None, help="Pack title (default: detected, else file name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outline as one JSON object.")
 @click.option("--speech", is_flag=True, help="Show the spoken text beside the displayed text.")
-@click.option("--engine", type=click.Choice(ENGINES), default="espeak", show_default=True,
-              help="Engine whose speech text --speech shows (edge reads digits itself).")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="espeak",
+    show_default=True,
+    help="Engine whose speech text --speech shows (edge reads digits itself).",
+)
 @click.option("--placeholder", default="某", show_default=True, help="Reading of * and ××.")
-@click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Pronunciation rules file.")
+@click.option(
+    "--lexicon",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Pronunciation rules file.",
+)
 @common_options
-def outline(script: Path, title: str | None, as_json: bool, speech: bool, engine: str,
-            placeholder: str, lexicon: Path | None, verbose: int, quiet: bool) -> None:
+def outline(
+    script: Path,
+    title: str | None,
+    as_json: bool,
+    speech: bool,
+    engine: str,
+    placeholder: str,
+    lexicon: Path | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Show the chapters and points found in a manuscript, without synthesising.
 
     \b
@@ -219,8 +303,9 @@ def outline(script: Path, title: str | None, as_json: bool, speech: bool, engine
         elif speech:
             from audiopack.speech import SpeechOptions, load_lexicon, speech_sentences
 
-            options = SpeechOptions(numbers=engine != "edge", placeholder=placeholder,
-                                    lexicon=load_lexicon(lexicon))
+            options = SpeechOptions(
+                numbers=engine != "edge", placeholder=placeholder, lexicon=load_lexicon(lexicon)
+            )
             for number, chapter in enumerate(manuscript.chapters, 1):
                 click.echo(f"{number:02d} {chapter.title}")
                 for point in chapter.points:
@@ -257,8 +342,12 @@ def voices(proxy: str | None, as_json: bool, verbose: int, quiet: bool) -> None:
 
         found, from_service = asyncio.run(list_voices(proxy=proxy, locale_prefix="zh-CN"))
         if as_json:
-            click.echo(json.dumps({"from_service": from_service,
-                                   "voices": [asdict(v) for v in found]}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"from_service": from_service, "voices": [asdict(v) for v in found]},
+                    ensure_ascii=False,
+                )
+            )
             return
         if not from_service:
             click.echo("(the Edge service is unreachable: built-in list)", err=True)
@@ -271,8 +360,13 @@ def voices(proxy: str | None, as_json: bool, verbose: int, quiet: bool) -> None:
 @main.command(context_settings=CONTEXT)
 @click.argument("script", type=click.Path(path_type=Path))
 @_build_options
-@click.option("--debounce", type=float, default=0.5, show_default=True,
-              help="Wait this long after the last save before rebuilding (s).")
+@click.option(
+    "--debounce",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Wait this long after the last save before rebuilding (s).",
+)
 @common_options
 def watch(script: Path, debounce: float, verbose: int, quiet: bool, **kw: Any) -> None:
     """Rebuild the pack incrementally whenever the manuscript is saved.
@@ -287,8 +381,12 @@ def watch(script: Path, debounce: float, verbose: int, quiet: bool, **kw: Any) -
         from audiopack.watch import watch_and_build
 
         config = _config(script, kw)
-        watch_and_build(config, debounce_s=debounce, report=lambda line: click.echo(line),
-                        complain=lambda line: click.echo(line, err=True))
+        watch_and_build(
+            config,
+            debounce_s=debounce,
+            report=lambda line: click.echo(line),
+            complain=lambda line: click.echo(line, err=True),
+        )
 
     _run(action)
 
@@ -300,8 +398,12 @@ def cache() -> None:
 
 @cache.command("info", context_settings=CONTEXT)
 @click.argument("pack", type=click.Path(path_type=Path, file_okay=False), required=False)
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="A shared cache folder instead of the pack's own.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A shared cache folder instead of the pack's own.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def cache_info(pack: Path | None, cache_dir: Path | None, as_json: bool) -> None:
     """Show where the cache is, how many entries it holds and how large it is.
@@ -318,16 +420,22 @@ def cache_info(pack: Path | None, cache_dir: Path | None, as_json: bool) -> None
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False))
         else:
-            click.echo(f"{data['cache']}: {data['segments']} segments, {data['pieces']} pieces, "
-                       f"{data['bytes'] / 1e6:.1f} MB; {data['unused']} entries unused by the pack")
+            click.echo(
+                f"{data['cache']}: {data['segments']} segments, {data['pieces']} pieces, "
+                f"{data['bytes'] / 1e6:.1f} MB; {data['unused']} entries unused by the pack"
+            )
 
     _run(action)
 
 
 @cache.command("prune", context_settings=CONTEXT)
 @click.argument("packs", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="A shared cache folder: keep what any of PACKS uses.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A shared cache folder: keep what any of PACKS uses.",
+)
 def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
     """Delete cache entries that no current pack uses.
 
@@ -347,9 +455,16 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("pack", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--host", default=None, help="Address to listen on [default: this machine's LAN address].")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port (0 picks a free one).")
+@click.option(
+    "--host", default=None, help="Address to listen on [default: this machine's LAN address]."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0 picks a free one).",
+)
 @common_options
 def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) -> None:
     """Serve a pack to a phone on the same network (prints the URL, then a QR code).

@@ -17,7 +17,7 @@ _PITCH_RE = re.compile(r"[+-]\d{1,3}Hz")
 
 
 def validate_prosody(rate: str, volume: str, pitch: str) -> None:
-    """Check edge-tts style prosody strings ("+10%", "-5%", "+0Hz"); ConfigError quoting the value."""
+    """Check edge-tts style prosody ("+10%", "-5%", "+0Hz"); ConfigError quotes a bad value."""
     for option, value, pattern, example in (
         ("--rate", rate, _RATE_RE, "+10%"),
         ("--volume", volume, _RATE_RE, "-5%"),
@@ -61,7 +61,9 @@ class BuildConfig:
         if self.engine not in ENGINES:
             raise ConfigError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
         if self.formats not in FORMATS:
-            raise ConfigError(f"unknown format {self.formats!r}: choose one of {', '.join(FORMATS)}")
+            raise ConfigError(
+                f"unknown format {self.formats!r}: choose one of {', '.join(FORMATS)}"
+            )
         validate_prosody(self.rate, self.volume, self.pitch)
         if not 1 <= self.jobs <= 32:
             raise ConfigError(f"invalid --jobs {self.jobs}: use 1 to 32")

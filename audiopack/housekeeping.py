@@ -57,7 +57,7 @@ def prune(packs: list[Path], cache_dir: Path | None) -> tuple[int, int]:
     removed = freed = 0
     for namespace in ("segments", "pieces"):
         store = Store(root, namespace)
-        for key in store.keys():
+        for key in store.keys():  # noqa: SIM118 (Store is not a dict)
             if key not in used:
                 freed += store.remove(key)
                 removed += 1

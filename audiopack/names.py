@@ -31,11 +31,16 @@ def safe_component(text: str, max_bytes: int = MAX_NAME_BYTES, fallback: str = "
     return text
 
 
+_MARKER = re.compile(
+    r"^\s*(第[一二三四五六七八九十百零〇\d]+[部分章讲节篇]|[一二三四五六七八九十]+、"
+    r"|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])\s*"
+)
+
+
 def _short_title(chapter: Chapter) -> str:
     if chapter.kind != "section":
         return _KIND_NAMES[chapter.kind]
-    title = re.sub(r"^\s*(第[一二三四五六七八九十百零〇\d]+[部分章讲节篇]|[一二三四五六七八九十]+、|"
-                   r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])\s*", "", chapter.title)  # fmt: skip
+    title = _MARKER.sub("", chapter.title)
     # Cut at the first comma so names stay short: "坚定共产主义信仰，培养…" -> "坚定共产主义信仰…".
     head = re.split(r"[，,；;：:。]", title, maxsplit=1)
     short = head[0] + ("…" if len(head) > 1 and head[1] else "")
@@ -43,13 +48,14 @@ def _short_title(chapter: Chapter) -> str:
 
 
 def chapter_file_stems(titles: Sequence[str], chapters: Sequence[Chapter]) -> list[str]:
-    """"01-开场", "02-坚定共产主义信仰…", …: zero-padded order, safe short title, all unique."""
+    """ "01-开场", "02-坚定共产主义信仰…", …: zero-padded order, safe short title, all unique."""
     width = max(2, len(str(len(chapters))))
     stems: list[str] = []
     seen: set[str] = set()
     for number, chapter in enumerate(chapters, 1):
-        stem = f"{number:0{width}d}-" + safe_component(_short_title(chapter), max_bytes=80,
-                                                       fallback=_KIND_NAMES[chapter.kind])
+        stem = f"{number:0{width}d}-" + safe_component(
+            _short_title(chapter), max_bytes=80, fallback=_KIND_NAMES[chapter.kind]
+        )
         while stem.casefold() in seen:
             stem += "_"
         seen.add(stem.casefold())

@@ -112,8 +112,9 @@ class PackFolder:
         if isinstance(manifest, dict):
             atomic_write_text(self.state / MANIFEST, json.dumps(manifest, ensure_ascii=False))
 
-    def commit(self, staged: dict[str, Path], records: dict[str, dict[str, Any]],
-               extra: dict[str, Any]) -> list[str]:
+    def commit(
+        self, staged: dict[str, Path], records: dict[str, dict[str, Any]], extra: dict[str, Any]
+    ) -> list[str]:
         """Move ``staged`` files (name -> staged path) into place; delete files the previous
         manifest lists that ``records`` (the complete new set) does not. Returns changed names."""
         old_files = self.manifest().get("files", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import hashlib
 import json
 import logging
@@ -12,8 +13,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from audiopack import audio
 from audiopack.cache import Store, atomic_write_text, content_key
@@ -118,8 +117,11 @@ def _load_memo(config: BuildConfig, options: Any) -> SpeechMemo:
         data = json.loads((config.pack_dir / STATE_DIR / MEMO_FILE).read_text("utf-8"))
     except (OSError, ValueError):
         return memo
-    if (isinstance(data, dict) and data.get("options") == memo.options_key
-            and isinstance(data.get("entries"), dict)):
+    if (
+        isinstance(data, dict)
+        and data.get("options") == memo.options_key
+        and isinstance(data.get("entries"), dict)
+    ):
         memo.known = data["entries"]
     return memo
 
@@ -127,8 +129,10 @@ def _load_memo(config: BuildConfig, options: Any) -> SpeechMemo:
 def _save_memo(config: BuildConfig, memo: SpeechMemo) -> None:
     path = config.pack_dir / STATE_DIR / MEMO_FILE
     try:
-        atomic_write_text(path, json.dumps({"options": memo.options_key, "entries": memo.used},
-                                           ensure_ascii=False))
+        atomic_write_text(
+            path,
+            json.dumps({"options": memo.options_key, "entries": memo.used}, ensure_ascii=False),
+        )
     except OSError as e:  # only an optimisation: never fail a build over it
         log.debug("cannot save the speech memo: %s", e)
 
@@ -140,8 +144,9 @@ def _pauses(config: BuildConfig) -> Pauses:
 # --- pieces -------------------------------------------------------------------------------
 
 
-def build_piece(piece: PiecePlan, segments: Store, pieces: Store,
-                codecs: Sequence[audio.Codec]) -> None:
+def build_piece(
+    piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio.Codec]
+) -> None:
     """Lay out, normalise and encode one piece from its cached segments."""
     clips: list[audio.Int16Array] = []
     for segment in piece.segments:
@@ -153,21 +158,32 @@ def build_piece(piece: PiecePlan, segments: Store, pieces: Store,
         clips.extend(samples[a:b] for a, b in spans)
     spoken = iter(clips)
     sentence_audio = [next(spoken) if s.spoken else None for s in piece.sentences]
-    laid = audio.lay_out_piece(sentence_audio, piece.lead_frames, piece.gap_frames,
-                               piece.tail_frames)
+    laid = audio.lay_out_piece(
+        sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
+    )
     samples = audio.normalise_loudness(laid.samples)
     outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
     audio.encode_pcm(samples, outputs)
-    meta: dict[str, Any] = {"frames": len(samples), "decoded_frames": laid.decoded_frames,
-                            "spans": [list(s) for s in laid.spans]}
+    meta: dict[str, Any] = {
+        "frames": len(samples),
+        "decoded_frames": laid.decoded_frames,
+        "spans": [list(s) for s in laid.spans],
+    }
     for codec, path in outputs:
         data = path.read_bytes()
         frame_size = 576 if codec.suffix == "mp3" else 1024
-        count = audio.mp3_frame_count(data) if codec.suffix == "mp3" else audio.adts_frame_count(data)
+        count = (
+            audio.mp3_frame_count(data) if codec.suffix == "mp3" else audio.adts_frame_count(data)
+        )
         meta[f"{codec.suffix}_frames"] = count * frame_size
         if count * frame_size != laid.decoded_frames:
-            log.debug("piece %s: %s decodes to %d frames, expected %d", piece.key[:12],
-                      codec.suffix, count * frame_size, laid.decoded_frames)
+            log.debug(
+                "piece %s: %s decodes to %d frames, expected %d",
+                piece.key[:12],
+                codec.suffix,
+                count * frame_size,
+                laid.decoded_frames,
+            )
     pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})
 
 
@@ -178,8 +194,9 @@ def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) 
 # --- timeline -----------------------------------------------------------------------------
 
 
-def chapter_times(plan: BuildPlan, pieces: Store, timeline_codec: str,
-                  mp3_files: bool) -> tuple[ChapterTime, ...]:
+def chapter_times(
+    plan: BuildPlan, pieces: Store, timeline_codec: str, mp3_files: bool
+) -> tuple[ChapterTime, ...]:
     delay = audio.MP3_DELAY if timeline_codec == "mp3" else audio.AAC_DELAY
     result = []
     book_position = 0.0
@@ -212,9 +229,18 @@ def chapter_times(plan: BuildPlan, pieces: Store, timeline_codec: str,
             position += decoded
         length_s = audio.frames_to_seconds(position)
         file = f"{chapter.stem}.mp3" if mp3_files else None
-        result.append(ChapterTime(chapter.number, chapter.chapter, chapter.stem, file,
-                                  round(book_position, 3), round(book_position + length_s, 3),
-                                  heading, tuple(points)))
+        result.append(
+            ChapterTime(
+                chapter.number,
+                chapter.chapter,
+                chapter.stem,
+                file,
+                round(book_position, 3),
+                round(book_position + length_s, 3),
+                heading,
+                tuple(points),
+            )
+        )
         book_position += length_s
     return tuple(result)
 
@@ -251,8 +277,8 @@ COVER_STYLE = 1  # bump when the generated cover's design changes
 class Cover:
     """The cover: identified cheaply (for fingerprints), made only when a file needs it."""
 
-    def __init__(self, config: BuildConfig, title: str) -> None:
-        self.config, self.title = config, title
+    def __init__(self, config: BuildConfig, title: str, folder: PackFolder | None = None) -> None:
+        self.config, self.title, self.folder = config, title, folder
         self._bytes: bytes | None = None
         if config.cover is not None:
             try:
@@ -264,6 +290,12 @@ class Cover:
 
     @property
     def data(self) -> bytes:
+        if (
+            self._bytes is None
+            and self.folder is not None
+            and self.folder.unchanged("cover.jpg", self.key)
+        ):
+            self._bytes = (self.folder.root / "cover.jpg").read_bytes()  # made by a previous build
         if self._bytes is None:
             from audiopack.cover import load_cover, make_cover
 
@@ -305,8 +337,9 @@ class PieceEncoder:
 
     def _submit(self, piece: PiecePlan) -> None:
         ctx = self.ctx
-        self.futures.append(self.pool.submit(build_piece, piece, ctx.segments, ctx.pieces,
-                                             ctx.codecs))
+        self.futures.append(
+            self.pool.submit(build_piece, piece, ctx.segments, ctx.pieces, ctx.codecs)
+        )
 
     def segment_stored(self, key: str) -> None:
         for piece in self.by_segment.pop(key, []):
@@ -337,8 +370,9 @@ class PieceEncoder:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _chapter_fingerprint(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
-                         suffix: str) -> str:
+def _chapter_fingerprint(
+    ctx: _Context, chapter: ChapterPlan, times: ChapterTime, suffix: str
+) -> str:
     return content_key({
         "pieces": [p.key for p in chapter.pieces],
         "codec": [c.tag for c in ctx.codecs if c.suffix == suffix],
@@ -352,8 +386,7 @@ def _chapter_fingerprint(ctx: _Context, chapter: ChapterPlan, times: ChapterTime
     })  # fmt: skip
 
 
-def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
-                       dest: Path) -> None:
+def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime, dest: Path) -> None:
     from audiopack.tags import tag_mp3
 
     parts = [ctx.pieces.blob_path(p.key, "mp3") for p in chapter.pieces]
@@ -364,9 +397,17 @@ def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime,
         following = times.points[index + 1].start_s if index + 1 < len(times.points) else None
         end_ms = round((following if following is not None else times.duration_s) * 1000)
         marks.append((point.title, start_ms, max(start_ms, end_ms)))
-    tag_mp3(dest, title=chapter.chapter.title, album=ctx.plan.manuscript.title,
-            artist=ctx.config.artist, track=chapter.number, total=len(ctx.plan.chapters),
-            year=ctx.year, cover_jpeg=ctx.cover.data, chapters=marks)
+    tag_mp3(
+        dest,
+        title=chapter.chapter.title,
+        album=ctx.plan.manuscript.title,
+        artist=ctx.config.artist,
+        track=chapter.number,
+        total=len(ctx.plan.chapters),
+        year=ctx.year,
+        cover_jpeg=ctx.cover.data,
+        chapters=marks,
+    )
 
 
 def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> None:
@@ -409,7 +450,7 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
     staged: dict[str, Path] = {}
     records: dict[str, dict[str, Any]] = {}
 
-    def keep_or_make(name: str, fingerprint: str, make: Callable[[Path], None]) -> None:
+    def keep_or_make(name: str, fingerprint: str, make: Callable[[Path], object]) -> None:
         records[name] = {"fingerprint": fingerprint}
         if folder.unchanged(name, fingerprint):
             records[name]["size"] = (folder.root / name).stat().st_size
@@ -421,8 +462,11 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
 
     def text_file(name: str, text: str, encoding: str = "utf-8") -> None:
         data = text.encode(encoding)
-        keep_or_make(name, hashlib.sha256(data).hexdigest(),
-                     lambda path: write_staged_text(path.parent, name, text, encoding))
+        keep_or_make(
+            name,
+            hashlib.sha256(data).hexdigest(),
+            lambda path: write_staged_text(path.parent, name, text, encoding),
+        )
 
     try:
         chapter_count = len(ctx.plan.chapters)
@@ -430,11 +474,16 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
         for chapter, chapter_time in zip(ctx.plan.chapters, times, strict=True):
             if mp3:
                 fingerprint = _chapter_fingerprint(ctx, chapter, chapter_time, "mp3")
-                keep_or_make(f"{chapter.stem}.mp3", fingerprint,
-                             lambda path, c=chapter, t=chapter_time: _write_chapter_mp3(ctx, c, t,
-                                                                                          path))
-                text_file(f"{chapter.stem}.lrc", texts.lrc(chapter_time, title, config.artist),
-                          "gb18030" if config.lrc_encoding.lower().startswith("gb") else "utf-8")
+                keep_or_make(
+                    f"{chapter.stem}.mp3",
+                    fingerprint,
+                    functools.partial(_write_chapter_mp3, ctx, chapter, chapter_time),
+                )
+                text_file(
+                    f"{chapter.stem}.lrc",
+                    texts.lrc(chapter_time, title, config.artist),
+                    "gb18030" if config.lrc_encoding.lower().startswith("gb") else "utf-8",
+                )
             progress.advance()
         if m4b and book_file:
             fingerprint = content_key({
@@ -455,11 +504,15 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
         text_file("book.vtt", texts.vtt(times))
         if mp3:
             text_file("playlist.m3u8", texts.m3u8(times, title))
-        changed = folder.commit(staged, records, {
-            "source": ctx.source,
-            "segments": sorted(s.key for s in ctx.plan.segments),
-            "pieces": sorted(p.key for p in ctx.plan.pieces),
-        })
+        changed = folder.commit(
+            staged,
+            records,
+            {
+                "source": ctx.source,
+                "segments": sorted(s.key for s in ctx.plan.segments),
+                "pieces": sorted(p.key for p in ctx.plan.pieces),
+            },
+        )
     except OSError as e:
         raise PackError(f"cannot write the pack in {folder.root}: {e.strerror or e}") from e
     finally:
@@ -469,9 +522,13 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
     return sorted(records), changed
 
 
-async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progress,
-                   dry_run: bool, engine_override: Engine | None = None
-                   ) -> tuple[_Context, PieceEncoder, int, int, str | None] | DryRunReport:
+async def _prepare(
+    config: BuildConfig,
+    manuscript: Manuscript,
+    progress: Progress,
+    dry_run: bool,
+    engine_override: Engine | None = None,
+) -> tuple[_Context, PieceEncoder, int, int, str | None] | DryRunReport:
     """Open the engine, plan, synthesise what is missing while encoding pieces whose speech is
     ready (or, for a dry run, report what would be done)."""
     from audiopack.engines.factory import EngineChoice, open_engine
@@ -487,22 +544,32 @@ async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progre
         if memo.changed and not dry_run:
             _save_memo(config, memo)
         root = cache_root(config)
+        fallback = {"fallback": choice.fallback_reason} if choice.fallback_reason else {}
         ctx = _Context(
-            config=config, plan=plan, segments=Store(root, "segments"),
-            pieces=Store(root, "pieces"), codecs=codecs, folder=PackFolder(config.pack_dir),
-            engine_info={"name": engine.name, **fingerprint,
-                         **({"fallback": choice.fallback_reason} if choice.fallback_reason
-                            else {})},
-            source=_source_info(config.manuscript), cover=Cover(config, manuscript.title),
+            config=config,
+            plan=plan,
+            segments=Store(root, "segments"),
+            pieces=Store(root, "pieces"),
+            codecs=codecs,
+            folder=PackFolder(config.pack_dir),
+            engine_info={"name": engine.name, **fingerprint, **fallback},
+            source=_source_info(config.manuscript),
+            cover=Cover(config, manuscript.title, PackFolder(config.pack_dir)),
             year=str(datetime.date.today().year),
-        )  # fmt: skip
+        )
         missing_pieces, to_synth, reused = _missing(ctx)
         if dry_run:
             return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)
         encoder = PieceEncoder(ctx, missing_pieces, {s.key for s in to_synth})
         try:
-            report = await synthesize_all(engine, to_synth, ctx.segments, config.jobs, progress,
-                                          on_stored=encoder.segment_stored)
+            report = await synthesize_all(
+                engine,
+                to_synth,
+                ctx.segments,
+                config.jobs,
+                progress,
+                on_stored=encoder.segment_stored,
+            )
         except BaseException:
             encoder.abort()
             raise
@@ -511,8 +578,9 @@ async def _prepare(config: BuildConfig, manuscript: Manuscript, progress: Progre
     return ctx, encoder, report.synthesized, reused, choice.fallback_reason
 
 
-def _dry_run(ctx: _Context, missing_pieces: list[PiecePlan], to_synth: list[Any], reused: int,
-             engine: str) -> DryRunReport:
+def _dry_run(
+    ctx: _Context, missing_pieces: list[PiecePlan], to_synth: list[Any], reused: int, engine: str
+) -> DryRunReport:
     missing_keys = {p.key for p in missing_pieces}
     manifest = ctx.folder.manifest().get("files", {})
     changed, unchanged = [], []
@@ -525,12 +593,23 @@ def _dry_run(ctx: _Context, missing_pieces: list[PiecePlan], to_synth: list[Any]
             unchanged.append(name)
     names = {f"{c.stem}.mp3" for c in ctx.plan.chapters}
     removed = [n for n in manifest if n.endswith(".mp3") and n not in names]
-    return DryRunReport(ctx.folder.root, engine, tuple(" ".join(s.texts) for s in to_synth),
-                        reused, tuple(changed), tuple(unchanged), tuple(removed))
+    return DryRunReport(
+        ctx.folder.root,
+        engine,
+        tuple(" ".join(s.texts) for s in to_synth),
+        reused,
+        tuple(changed),
+        tuple(unchanged),
+        tuple(removed),
+    )
 
 
-def build(config: BuildConfig, progress: Progress | None = None, dry_run: bool = False,
-          engine: Engine | None = None) -> BuildResult | DryRunReport:
+def build(
+    config: BuildConfig,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+    engine: Engine | None = None,
+) -> BuildResult | DryRunReport:
     """Build (or update) the pack for ``config``; the previous pack stays whole on any error."""
     progress = progress or NullProgress()
     manuscript = load(config)

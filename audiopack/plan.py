@@ -134,8 +134,13 @@ def _plan_piece(
     spoken = [s for s in sentences if s.spoken]
     segments = tuple(
         SegmentPlan(
-            content_key({"engine": engine, "texts": [s.spoken for s in group],
-                         "format": f"s16le/{SAMPLE_RATE}/mono"}),  # fmt: skip
+            content_key(
+                {
+                    "engine": engine,
+                    "texts": [s.spoken for s in group],
+                    "format": f"s16le/{SAMPLE_RATE}/mono",
+                }
+            ),
             tuple(s.spoken for s in group),
         )
         for group in chunk(spoken, max_chars=REQUEST_MAX_CHARS)
@@ -167,7 +172,9 @@ def make_plan(
     for number, (chapter, stem) in enumerate(zip(manuscript.chapters, stems, strict=True), 1):
         pieces = []
         if chapter.heading:
-            pieces.append(_plan_piece("heading", None, chapter.heading, memo, engine, pauses, codecs))
+            pieces.append(
+                _plan_piece("heading", None, chapter.heading, memo, engine, pauses, codecs)
+            )
         for index, point in enumerate(chapter.points):
             pieces.append(_plan_piece("point", index, point.text, memo, engine, pauses, codecs))
         chapters.append(ChapterPlan(number, chapter, stem, tuple(pieces)))

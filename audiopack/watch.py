@@ -19,8 +19,7 @@ def _describe(result: object) -> str:
     assert isinstance(result, BuildResult)
     media = [n for n in result.changed if n.endswith((".mp3", ".m4b"))]
     changed = ", ".join(media) if media else "no audio files"
-    return (f"rebuilt: {result.synthesized} synthesised, {result.reused} reused; "
-            f"changed {changed}")
+    return f"rebuilt: {result.synthesized} synthesised, {result.reused} reused; changed {changed}"
 
 
 def watch_and_build(

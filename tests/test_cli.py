@@ -69,8 +69,9 @@ def test_missing_manuscript(tmp_path: Path) -> None:
     [("--rate", "fast"), ("--volume", "10"), ("--pitch", "+5%"), ("--jobs", "0"),
      ("--pause-point", "-1")],
 )  # fmt: skip
-def test_bad_option_values_fail_before_work(short_script: Path, tmp_path: Path, option: str,
-                                            value: str) -> None:
+def test_bad_option_values_fail_before_work(
+    short_script: Path, tmp_path: Path, option: str, value: str
+) -> None:
     out = tmp_path / "pack"
     result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(out), option, value])
     assert result.exit_code == 1

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import decode, starts_after_silence
-from fake_edge import fake_edge  # noqa: F401  (fixture)
-from fake_edge import FakeEdge
+from fake_edge import (
+    FakeEdge,
+    fake_edge,  # noqa: F401  (fixture)
+)
 
 from audiopack.cli import main
 from audiopack.model import SAMPLE_RATE
@@ -26,12 +28,17 @@ def _closed_port_url() -> str:
     return f"ws://127.0.0.1:{port}/edge/v1?TrustedClientToken=x"
 
 
-def test_edge_build_survives_a_flaky_slow_service(fake_edge: FakeEdge, short_script: Path,  # noqa: F811
-                                                  tmp_path: Path) -> None:
+def test_edge_build_survives_a_flaky_slow_service(
+    fake_edge: FakeEdge,  # noqa: F811 (the fixture)
+    short_script: Path,
+    tmp_path: Path,
+) -> None:
     fake_edge.configure(latency_s=0.3, fail_rate=0.25)
     out = tmp_path / "pack"
-    result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(out), "--engine",
-                                       "edge", "--jobs", "4", "--json"])
+    result = CliRunner().invoke(
+        main,
+        ["build", str(short_script), "-o", str(out), "--engine", "edge", "--jobs", "4", "--json"],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output.strip().splitlines()[-1])
     assert data["engine"] == "edge" and data["synthesized"] > 0
@@ -42,8 +49,9 @@ def test_edge_build_survives_a_flaky_slow_service(fake_edge: FakeEdge, short_scr
     total = good = 0
     for chapter in index["chapters"]:
         samples = decode(out / chapter["file"])
-        assert len(samples) / SAMPLE_RATE == pytest.approx(chapter["end"] - chapter["start"],
-                                                           abs=0.05)
+        assert len(samples) / SAMPLE_RATE == pytest.approx(
+            chapter["end"] - chapter["start"], abs=0.05
+        )
         for point in chapter["points"]:
             for sentence in point["sentences"]:
                 total += 1
@@ -53,13 +61,15 @@ def test_edge_build_survives_a_flaky_slow_service(fake_edge: FakeEdge, short_scr
     assert all("*" not in text for text in fake_edge.texts)
 
 
-def test_edge_unreachable_fails_cleanly(monkeypatch: pytest.MonkeyPatch, short_script: Path,
-                                        tmp_path: Path) -> None:
+def test_edge_unreachable_fails_cleanly(
+    monkeypatch: pytest.MonkeyPatch, short_script: Path, tmp_path: Path
+) -> None:
     monkeypatch.setenv("AUDIOPACK_EDGE_URL", _closed_port_url())
     out = tmp_path / "pack"
     started = time.monotonic()
-    result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(out), "--engine",
-                                       "edge"])
+    result = CliRunner().invoke(
+        main, ["build", str(short_script), "-o", str(out), "--engine", "edge"]
+    )
     assert time.monotonic() - started < 120
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -67,8 +77,9 @@ def test_edge_unreachable_fails_cleanly(monkeypatch: pytest.MonkeyPatch, short_s
     assert not (out / "index.json").exists()
 
 
-def test_auto_falls_back_to_offline_engine(monkeypatch: pytest.MonkeyPatch, short_script: Path,
-                                           tmp_path: Path) -> None:
+def test_auto_falls_back_to_offline_engine(
+    monkeypatch: pytest.MonkeyPatch, short_script: Path, tmp_path: Path
+) -> None:
     monkeypatch.setenv("AUDIOPACK_EDGE_URL", _closed_port_url())
     out = tmp_path / "pack"
     result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(out)])
@@ -79,10 +90,24 @@ def test_auto_falls_back_to_offline_engine(monkeypatch: pytest.MonkeyPatch, shor
     assert "fallback" in index["engine"]
 
 
-def test_unknown_voice_is_refused_before_synthesis(fake_edge: FakeEdge, short_script: Path,  # noqa: F811
-                                                   tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(tmp_path / "p"),
-                                       "--engine", "edge", "--voice", "zh-CN-NobodyNeural"])
+def test_unknown_voice_is_refused_before_synthesis(
+    fake_edge: FakeEdge,  # noqa: F811 (the fixture)
+    short_script: Path,
+    tmp_path: Path,
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(short_script),
+            "-o",
+            str(tmp_path / "p"),
+            "--engine",
+            "edge",
+            "--voice",
+            "zh-CN-NobodyNeural",
+        ],
+    )
     assert result.exit_code == 1
     assert "unknown voice 'zh-CN-NobodyNeural'" in result.output
     assert fake_edge.request_count == 0

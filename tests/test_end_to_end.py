@@ -22,18 +22,20 @@ def espeak_pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, s
 
     root = tmp_path_factory.mktemp("e2e")
     script = root / "体会.txt"
-    script.write_text(SHORT_MANUSCRIPT.replace("大家要认真准备。", "大家要认真准备，*书记很重视。"),
-                      "utf-8")
+    script.write_text(
+        SHORT_MANUSCRIPT.replace("大家要认真准备。", "大家要认真准备，*书记很重视。"), "utf-8"
+    )
     out = root / "pack"
-    result = CliRunner().invoke(main, ["build", str(script), "-o", str(out), "--engine",
-                                       "espeak", "--json"])
+    result = CliRunner().invoke(
+        main, ["build", str(script), "-o", str(out), "--engine", "espeak", "--json"]
+    )
     assert result.exit_code == 0, result.output
     index = json.loads((out / "index.json").read_text("utf-8"))
     return out, index, result.output
 
 
 def test_json_result(espeak_pack: tuple[Path, dict, str]) -> None:
-    out, index, output = espeak_pack
+    _, index, output = espeak_pack
     data = json.loads(output.strip().splitlines()[-1])
     assert data["chapters"] == 4 and data["points"] == 8
     assert data["synthesized"] > 0 and data["reused"] == 0
@@ -45,8 +47,9 @@ def test_chapters_last_what_the_index_says(espeak_pack: tuple[Path, dict, str]) 
     out, index, _ = espeak_pack
     for chapter in index["chapters"]:
         samples = decode(out / chapter["file"])
-        assert len(samples) / SAMPLE_RATE == pytest.approx(chapter["end"] - chapter["start"],
-                                                           abs=0.05)
+        assert len(samples) / SAMPLE_RATE == pytest.approx(
+            chapter["end"] - chapter["start"], abs=0.05
+        )
 
 
 def test_sentences_start_at_pause_to_speech_edges(espeak_pack: tuple[Path, dict, str]) -> None:

@@ -45,8 +45,9 @@ def test_hostile_manuscript_builds_a_safe_pack(tmp_path: Path, tone_engine: Tone
     script = tmp_path / "hostile.txt"
     script.write_text(HOSTILE, "utf-8")
     out = tmp_path / "pack"
-    result = pipeline.build(BuildConfig(manuscript=script, output_dir=out, engine="espeak"),
-                            engine=tone_engine)
+    result = pipeline.build(
+        BuildConfig(manuscript=script, output_dir=out, engine="espeak"), engine=tone_engine
+    )
     assert isinstance(result, BuildResult)
     assert result.chapters == 5
     outside = list(tmp_path.iterdir())
@@ -101,8 +102,9 @@ def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
     script.write_text("全面从严治党永远在路上" * 2000 + "\n", "utf-8")
     manuscript = load_manuscript(script)
     assert sum(len(c.points) for c in manuscript.chapters) == 1  # one point in the outline
-    plan = make_plan(manuscript, {"engine": "x"}, SpeechOptions(), Pauses(0.4, 0.8, 1.0),
-                     (mp3_codec(64),))
+    plan = make_plan(
+        manuscript, {"engine": "x"}, SpeechOptions(), Pauses(0.4, 0.8, 1.0), (mp3_codec(64),)
+    )
     segments = [s for piece in plan.pieces for s in piece.segments]
     assert len(segments) > 50
     assert all(len("".join(s.texts)) <= REQUEST_MAX_CHARS for s in segments)
@@ -117,15 +119,17 @@ def test_many_short_paragraphs_and_a_large_file_outline(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert sum(len(c["points"]) for c in data["chapters"]) == 5000
     big = tmp_path / "big.txt"
-    big.write_text(("一段很长的文字，用来测试一兆字节的稿件。\n" * 60000)[: 1_000_000 // 3], "utf-8")
+    big.write_text(
+        ("一段很长的文字，用来测试一兆字节的稿件。\n" * 60000)[: 1_000_000 // 3], "utf-8"
+    )
     assert big.stat().st_size > 900_000
     result = CliRunner().invoke(main, ["outline", str(big)])
     assert result.exit_code == 0
 
 
-def test_disk_full_keeps_previous_pack(short_script: Path, tmp_path: Path,
-                                       tone_engine: ToneEngine,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_keeps_previous_pack(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "pack"
     config = BuildConfig(manuscript=short_script, output_dir=out, engine="espeak")
     pipeline.build(config, engine=tone_engine)
@@ -143,26 +147,31 @@ def test_disk_full_keeps_previous_pack(short_script: Path, tmp_path: Path,
     assert not list((out / ".audiopack").glob("staging-*"))
 
 
-def test_ffmpeg_failure_is_one_clear_error(short_script: Path, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ffmpeg_failure_is_one_clear_error(
+    short_script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import audiopack.audio as audio_module
 
     monkeypatch.setattr(audio_module, "ffmpeg_exe", lambda: "/bin/false")
-    result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(tmp_path / "p"),
-                                       "--engine", "espeak"])
+    result = CliRunner().invoke(
+        main, ["build", str(short_script), "-o", str(tmp_path / "p"), "--engine", "espeak"]
+    )
     assert result.exit_code == 1
     assert result.output.startswith("Error: ffmpeg failed")
     assert "Traceback" not in result.output
     with pytest.raises(ToolError):
-        audio_module.encode_pcm(__import__("numpy").zeros(100, dtype="<i2"),
-                                [(audio_module.mp3_codec(64), tmp_path / "x.mp3")])
+        audio_module.encode_pcm(
+            __import__("numpy").zeros(100, dtype="<i2"),
+            [(audio_module.mp3_codec(64), tmp_path / "x.mp3")],
+        )
 
 
 def test_unwritable_output_is_one_clear_error(short_script: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", "utf-8")
-    result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(blocker / "pack"),
-                                       "--engine", "espeak"])
+    result = CliRunner().invoke(
+        main, ["build", str(short_script), "-o", str(blocker / "pack"), "--engine", "espeak"]
+    )
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
     assert blocker.read_text("utf-8") == "not a folder"

@@ -25,14 +25,12 @@ def _build(script: Path, out: Path, engine: ToneEngine, **kw: object) -> BuildRe
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in folder.iterdir()
-        if p.is_file()
-    }
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()}
 
 
-def test_build_writes_a_true_pack(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> None:
+def test_build_writes_a_true_pack(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     result = _build(short_script, out, tone_engine)
     index = json.loads((out / "index.json").read_text("utf-8"))
@@ -64,7 +62,9 @@ def test_build_writes_a_true_pack(short_script: Path, tmp_path: Path, tone_engin
     assert len(decode(book)) / SAMPLE_RATE == pytest.approx(index["duration"], abs=0.1)
 
 
-def test_noop_rebuild_writes_nothing(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> None:
+def test_noop_rebuild_writes_nothing(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     before = _snapshot(out)
@@ -77,8 +77,9 @@ def test_noop_rebuild_writes_nothing(short_script: Path, tmp_path: Path, tone_en
     assert _snapshot(out) == before
 
 
-def test_one_point_edit_touches_one_chapter(short_script: Path, tmp_path: Path,
-                                            tone_engine: ToneEngine) -> None:
+def test_one_point_edit_touches_one_chapter(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     before = _snapshot(out)
@@ -95,9 +96,9 @@ def test_one_point_edit_touches_one_chapter(short_script: Path, tmp_path: Path,
     assert any("绝不能学用脱节" in t for t in texts)
 
 
-def test_interrupted_build_keeps_previous_pack(short_script: Path, tmp_path: Path,
-                                                tone_engine: ToneEngine,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_build_keeps_previous_pack(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     before = _snapshot(out)
@@ -124,8 +125,9 @@ def test_interrupted_build_keeps_previous_pack(short_script: Path, tmp_path: Pat
     assert "研学" in (out / "index.json").read_text("utf-8")
 
 
-def test_removed_chapter_leaves_no_stale_files(short_script: Path, tmp_path: Path,
-                                               tone_engine: ToneEngine) -> None:
+def test_removed_chapter_leaves_no_stale_files(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     (out / "notes.txt").write_text("mine", "utf-8")
@@ -137,15 +139,17 @@ def test_removed_chapter_leaves_no_stale_files(short_script: Path, tmp_path: Pat
     assert "notes.txt" in names  # files audiopack did not make are never touched
 
 
-def test_second_build_refuses_while_locked(short_script: Path, tmp_path: Path,
-                                           tone_engine: ToneEngine) -> None:
+def test_second_build_refuses_while_locked(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     with PackFolder(out).locked(), pytest.raises(PackError, match="another audiopack build"):
         _build(short_script, out, tone_engine)
 
 
-def test_corrupt_cache_entry_is_resynthesised(short_script: Path, tmp_path: Path,
-                                              tone_engine: ToneEngine) -> None:
+def test_corrupt_cache_entry_is_resynthesised(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     cache = out / ".audiopack" / "cache"
@@ -157,11 +161,15 @@ def test_corrupt_cache_entry_is_resynthesised(short_script: Path, tmp_path: Path
     assert result.synthesized == 1
 
 
-def test_dry_run_changes_nothing(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> None:
+def test_dry_run_changes_nothing(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     before = _snapshot(out)
-    short_script.write_text(short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8")
+    short_script.write_text(
+        short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
+    )
     config = BuildConfig(manuscript=short_script, output_dir=out, engine="espeak")
     report = pipeline.build(config, engine=tone_engine, dry_run=True)
     assert isinstance(report, pipeline.DryRunReport)
@@ -170,8 +178,9 @@ def test_dry_run_changes_nothing(short_script: Path, tmp_path: Path, tone_engine
     assert _snapshot(out) == before
 
 
-def test_formats_mp3_only_has_no_book(short_script: Path, tmp_path: Path,
-                                      tone_engine: ToneEngine) -> None:
+def test_formats_mp3_only_has_no_book(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine, formats="mp3")
     index = json.loads((out / "index.json").read_text("utf-8"))

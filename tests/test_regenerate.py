@@ -30,8 +30,9 @@ def test_cache_info_and_prune(short_script: Path, tmp_path: Path, tone_engine: T
     assert info.exit_code == 0, info.output
     before = json.loads(info.output)
     assert before["segments"] > 0 and before["pieces"] > 0 and before["unused"] == 0
-    short_script.write_text(short_script.read_text("utf-8").replace("原著是源头活水。", "原著是根本。"),
-                            "utf-8")
+    short_script.write_text(
+        short_script.read_text("utf-8").replace("原著是源头活水。", "原著是根本。"), "utf-8"
+    )
     pipeline.build(config, engine=tone_engine)
     after = json.loads(CliRunner().invoke(main, ["cache", "info", str(out), "--json"]).output)
     assert after["unused"] >= 2  # the old segment and piece
@@ -50,14 +51,15 @@ def test_cache_commands_on_a_folder_that_is_no_pack(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.output.startswith("Error: ")
 
 
-def test_watch_rebuilds_on_save_and_survives_mistakes(short_script: Path, tmp_path: Path,
-                                                      tone_engine: ToneEngine,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watch_rebuilds_on_save_and_survives_mistakes(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from audiopack import watch as watch_module
 
     real_build = pipeline.build
-    monkeypatch.setattr(pipeline, "build",
-                        lambda config, *a, **k: real_build(config, engine=tone_engine))
+    monkeypatch.setattr(
+        pipeline, "build", lambda config, *a, **k: real_build(config, engine=tone_engine)
+    )
     out = tmp_path / "pack"
     config = BuildConfig(manuscript=short_script, output_dir=out, engine="espeak")
     reports: list[str] = []
@@ -98,17 +100,36 @@ def test_sigint_midway_keeps_the_old_pack(tmp_path: Path) -> None:
     sample = (REPO / "script" / "从严治党专题会议讲话.txt").read_text("utf-8")
     script.write_text(sample, "utf-8")
     out = tmp_path / "pack"
-    command = [sys.executable, "-m", "audiopack", "build", str(script), "-o", str(out),
-               "--engine", "espeak", "-q", "--formats", "mp3"]
+    command = [
+        sys.executable,
+        "-m",
+        "audiopack",
+        "build",
+        str(script),
+        "-o",
+        str(out),
+        "--engine",
+        "espeak",
+        "-q",
+        "--formats",
+        "mp3",
+    ]
     subprocess.run(command, check=True, capture_output=True, timeout=240)
     index_before = (out / "index.json").read_bytes()
-    files_before = {name: (out / name).read_bytes()
-                    for name in [c["file"] for c in json.loads(index_before)["chapters"]]}
+    files_before = {
+        name: (out / name).read_bytes()
+        for name in [c["file"] for c in json.loads(index_before)["chapters"]]
+    }
     # Change every paragraph so the rebuild has real work, then interrupt it midway.
-    script.write_text("\n".join(line + "（修订）" if line else line
-                                for line in sample.splitlines()), "utf-8")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    script.write_text(
+        "\n".join(line + "（修订）" if line else line for line in sample.splitlines()), "utf-8"
+    )
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     cache = out / ".audiopack" / "cache"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -134,8 +155,9 @@ def test_book_chapter_marks_equal_the_index(short_script: Path, tmp_path: Path) 
     from audiopack.book import read_m4b_chapters
 
     out = tmp_path / "pack"
-    result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(out), "--engine",
-                                       "espeak"])
+    result = CliRunner().invoke(
+        main, ["build", str(short_script), "-o", str(out), "--engine", "espeak"]
+    )
     assert result.exit_code == 0, result.output
     index = json.loads((out / "index.json").read_text("utf-8"))
     marks = read_m4b_chapters(out / index["book"]["file"])

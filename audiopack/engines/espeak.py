@@ -128,12 +128,25 @@ class _Library:
         return b"".join(self._chunks)
 
 
+def _audio_segment() -> Any:
+    """pydub's AudioSegment, imported quietly: it warns when ffmpeg is not on PATH (we find
+    ffmpeg ourselves) and about audioop's deprecation."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydub import AudioSegment
+
+    from audiopack.ffmpeg import ffmpeg_exe
+
+    AudioSegment.converter = ffmpeg_exe()
+    return AudioSegment
+
+
 def _resample(pcm: bytes, rate: int) -> bytes:
     if rate == SAMPLE_RATE or not pcm:
         return pcm
-    from pydub import AudioSegment
-
-    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=rate, channels=1)
+    segment = _audio_segment()(data=pcm, sample_width=2, frame_rate=rate, channels=1)
     return bytes(segment.set_frame_rate(SAMPLE_RATE).raw_data)
 
 

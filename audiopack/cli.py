@@ -223,12 +223,6 @@ def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
         if not isinstance(result, BuildResult):
             _print_dry_run(result.as_json())
             return
-        if result.fallback_reason:
-            click.echo(
-                f"Warning: Edge voices unreachable ({result.fallback_reason}); "
-                "used the offline engine.",
-                err=True,
-            )
         minutes, seconds = divmod(round(result.duration_s), 60)
         click.echo(
             f"{result.pack}: {result.chapters} chapters, {result.points} points, "

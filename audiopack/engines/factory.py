@@ -31,7 +31,7 @@ async def open_engine(config: BuildConfig) -> EngineChoice:
     reason = await edge.probe(timeout_s=PROBE_TIMEOUT_S, proxy=config.proxy)
     if reason is None:
         return EngineChoice(await _edge(config))
-    log.info("Edge voices unreachable (%s); using the offline engine", reason)
+    log.warning("Edge voices unreachable (%s); using the offline engine", reason)
     return EngineChoice(_espeak(config), fallback_reason=reason)
 
 

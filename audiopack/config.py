@@ -74,6 +74,8 @@ class BuildConfig:
         ):
             if not 0.0 <= value <= 10.0:
                 raise ConfigError(f"invalid {name} {value}: use 0 to 10 seconds")
+        if self.proxy is not None and not re.fullmatch(r"https?://\S+", self.proxy):
+            raise ConfigError(f"invalid --proxy {self.proxy!r}: use a URL such as http://host:8080")
         if self.lrc_encoding.lower().replace("-", "") not in ("utf8", "gb18030"):
             raise ConfigError(f"invalid --lrc-encoding {self.lrc_encoding!r}: use utf-8 or gb18030")
 

@@ -67,7 +67,7 @@ def test_missing_manuscript(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("option", "value"),
     [("--rate", "fast"), ("--volume", "10"), ("--pitch", "+5%"), ("--jobs", "0"),
-     ("--pause-point", "-1")],
+     ("--pause-point", "-1"), ("--proxy", "socks")],
 )  # fmt: skip
 def test_bad_option_values_fail_before_work(
     short_script: Path, tmp_path: Path, option: str, value: str

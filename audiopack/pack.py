@@ -117,9 +117,12 @@ class PackFolder:
     ) -> list[str]:
         """Move ``staged`` files (name -> staged path) into place; delete files the previous
         manifest lists that ``records`` (the complete new set) does not. Returns changed names."""
-        old_files = self.manifest().get("files", {})
+        previous = self.manifest()
+        old_files = previous.get("files", {})
         stale = [name for name in old_files if name not in records]
         manifest = {"files": records, **extra}
+        if not staged and not stale and previous == json.loads(json.dumps(manifest)):
+            return []  # nothing changed: write nothing at all
         plan = {
             "moves": [[str(path), name] for name, path in staged.items()],
             "delete": stale,

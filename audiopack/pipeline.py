@@ -446,7 +446,7 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
     ctx.last_duration_s = times[-1].end_s if times else 0.0
 
     folder = ctx.folder
-    staging = folder.staging()
+    staging_dirs: list[Path] = []  # made on first need: a no-op rebuild writes nothing
     staged: dict[str, Path] = {}
     records: dict[str, dict[str, Any]] = {}
 
@@ -455,7 +455,9 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
         if folder.unchanged(name, fingerprint):
             records[name]["size"] = (folder.root / name).stat().st_size
             return
-        path = staging / name
+        if not staging_dirs:
+            staging_dirs.append(folder.staging())
+        path = staging_dirs[0] / name
         make(path)
         staged[name] = path
         records[name]["size"] = path.stat().st_size
@@ -518,7 +520,8 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
     finally:
         import shutil
 
-        shutil.rmtree(staging, ignore_errors=True)
+        for staging in staging_dirs:
+            shutil.rmtree(staging, ignore_errors=True)
     return sorted(records), changed
 
 

@@ -28,6 +28,16 @@ def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()}
 
 
+def _state_snapshot(folder: Path) -> dict[str, int]:
+    """Every file and folder under the pack's bookkeeping, with its mtime (the lock aside)."""
+    state = folder / ".audiopack"
+    return {
+        str(p.relative_to(state)): p.stat().st_mtime_ns
+        for p in state.rglob("*")
+        if p.name != "lock"
+    }
+
+
 def test_build_writes_a_true_pack(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:
@@ -68,8 +78,10 @@ def test_noop_rebuild_writes_nothing(
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine)
     before = _snapshot(out)
+    state_before = _state_snapshot(out)
     calls = len(tone_engine.requests)
     result = _build(short_script, out, tone_engine)
+    assert _state_snapshot(out) == state_before
     assert result.synthesized == 0
     assert result.reused > 0
     assert result.changed == ()

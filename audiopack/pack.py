@@ -132,13 +132,13 @@ class PackFolder:
             _inside(self.root, name)
         # Block Ctrl-C and SIGTERM while the journal is applied: it then runs to its end.
         blocked = {signal.SIGINT, signal.SIGTERM}
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
         try:
             atomic_write_text(self.state / JOURNAL, json.dumps(plan, ensure_ascii=False))
             self._apply(plan)
             (self.state / JOURNAL).unlink(missing_ok=True)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         return sorted(staged) + stale
 
 

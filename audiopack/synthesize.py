@@ -64,7 +64,9 @@ async def synthesize_all(
     if not missing:
         return SynthesisReport(0, reused)
     progress.start(f"synthesising ({engine.name})", sum(len(s.texts) for s in missing))
-    semaphore = asyncio.Semaphore(jobs)
+    # Twice the engine's own limit of requests in flight, so that the next requests are ready
+    # while earlier answers are being decoded and stored.
+    semaphore = asyncio.Semaphore(2 * jobs)
     failures: list[tuple[SegmentPlan, AudiopackError]] = []
 
     async def one(segment: SegmentPlan) -> None:

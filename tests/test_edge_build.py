@@ -42,7 +42,7 @@ def test_edge_build_survives_a_flaky_slow_service(
     assert result.exit_code == 0, result.output
     data = json.loads(result.output.strip().splitlines()[-1])
     assert data["engine"] == "edge" and data["synthesized"] > 0
-    assert fake_edge.max_active >= 2  # requests overlapped
+    assert 2 <= fake_edge.max_active <= 4  # requests overlapped, never more than --jobs
     index = json.loads((out / "index.json").read_text("utf-8"))
     assert index["engine"]["name"] == "edge"
     assert index["engine"]["voice"] == "zh-CN-YunyangNeural"

@@ -418,6 +418,7 @@ class EdgeEngine:
         retries: int = 5,
         request_timeout_s: float = 30.0,
         backoff_base_s: float = 0.5,
+        jobs: int = 4,
     ) -> None:
         try:
             TTSConfig(voice, rate, volume, pitch, "SentenceBoundary")
@@ -433,6 +434,10 @@ class EdgeEngine:
         self.request_timeout_s = request_timeout_s
         self.backoff_base_s = backoff_base_s
         self._closed = False
+        self.jobs = max(1, jobs)
+        # Limits requests in flight; made in the running loop on first use. Only the network
+        # part holds a slot: decoding the answer and backing off before a retry do not.
+        self._slots: asyncio.Semaphore | None = None
         apply_endpoint_override()
 
     @property
@@ -496,17 +501,22 @@ class EdgeEngine:
         )
         audio = bytearray()
         boundaries: list[Boundary] = []
-        async with asyncio.timeout(self.request_timeout_s):
-            async with contextlib.aclosing(communicate.stream()) as stream:
-                async for chunk in stream:
-                    if chunk["type"] == "audio":
-                        audio += chunk.get("data", b"")
-                    elif chunk["type"] == "SentenceBoundary":
-                        offset = float(chunk.get("offset", 0.0))
-                        duration = float(chunk.get("duration", 0.0))
-                        start = _ticks_to_frames(offset) + MP3_DELAY_FRAMES
-                        end = _ticks_to_frames(offset + duration) + MP3_DELAY_FRAMES
-                        boundaries.append(Boundary(str(chunk.get("text", "")), start, end))
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.jobs)
+        async with (
+            self._slots,
+            asyncio.timeout(self.request_timeout_s),
+            contextlib.aclosing(communicate.stream()) as stream,
+        ):
+            async for chunk in stream:
+                if chunk["type"] == "audio":
+                    audio += chunk.get("data", b"")
+                elif chunk["type"] == "SentenceBoundary":
+                    offset = float(chunk.get("offset", 0.0))
+                    duration = float(chunk.get("duration", 0.0))
+                    start = _ticks_to_frames(offset) + MP3_DELAY_FRAMES
+                    end = _ticks_to_frames(offset + duration) + MP3_DELAY_FRAMES
+                    boundaries.append(Boundary(str(chunk.get("text", "")), start, end))
         # edge-tts ends its loop quietly when the server closes the socket early; only the
         # "turn.end" message moves the bytes of the current chunk to the cumulative count
         # (edge-tts >= 7.2 keeps these counters; without them the check is skipped).

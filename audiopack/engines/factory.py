@@ -49,7 +49,7 @@ async def _edge(config: BuildConfig) -> Engine:
     try:
         return edge.EdgeEngine(
             voice=config.voice, rate=config.rate, volume=config.volume, pitch=config.pitch,
-            proxy=config.proxy,
+            proxy=config.proxy, jobs=config.jobs,
         )  # fmt: skip
     except ImportError as e:  # pragma: no cover - edge-tts is a dependency
         raise EngineUnavailableError("the edge engine needs edge-tts: pip install edge-tts") from e

@@ -6,6 +6,7 @@ import asyncio
 import datetime
 import functools
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -144,6 +145,19 @@ def _pauses(config: BuildConfig) -> Pauses:
 # --- pieces -------------------------------------------------------------------------------
 
 
+def widen_to_gaps(spans: Sequence[tuple[int, int]], frames: int) -> list[tuple[int, int]]:
+    """Cut a request's audio between sentences in the middle of each gap, not at the reported
+    bounds: a service's timings can be a little short, and trimming silence afterwards finds
+    the exact speech, so no syllable is ever cut off."""
+    if not spans:
+        return []
+    cuts = [0]
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        cuts.append(max(cuts[-1], (end + start) // 2))
+    cuts.append(frames)
+    return list(itertools.pairwise(cuts))
+
+
 def build_piece(
     piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio.Codec]
 ) -> None:
@@ -155,7 +169,7 @@ def build_piece(
             raise ToolError(f"cached speech for “{segment.texts[0][:16]}” vanished; build again")
         pcm, spans = loaded
         samples = audio.pcm_array(pcm)
-        clips.extend(samples[a:b] for a, b in spans)
+        clips.extend(samples[a:b] for a, b in widen_to_gaps(spans, len(samples)))
     spoken = iter(clips)
     sentence_audio = [next(spoken) if s.spoken else None for s in piece.sentences]
     laid = audio.lay_out_piece(

@@ -17,7 +17,7 @@ from audiopack.speech import (
     split_sentences,
 )
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 #: One request to an engine stays well below edge-tts's 4096-byte split.
 REQUEST_MAX_CHARS = 300
 SENTENCE_MAX_CHARS = 120

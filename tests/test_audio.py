@@ -106,3 +106,15 @@ def test_fast_filter_kernel_matches_scipy() -> None:
     assert audio._sosfilt_kernel() is not None
     expected = sosfilt(audio._k_weighting(), signal)
     assert np.allclose(audio._k_weighted(signal), expected)
+
+
+def test_requests_are_cut_in_the_middle_of_gaps() -> None:
+    from audiopack.pipeline import widen_to_gaps
+
+    assert widen_to_gaps([(100, 200), (300, 400), (400, 500)], 600) == [
+        (0, 250),
+        (250, 400),
+        (400, 600),
+    ]
+    assert widen_to_gaps([(5, 8)], 10) == [(0, 10)]
+    assert widen_to_gaps([], 10) == []

@@ -216,8 +216,9 @@ def chapter_times(
     book_position = 0.0
     for chapter in plan.chapters:
         position = 0  # decoded frames inside the chapter file
-        heading: SentenceTime | None = None
-        points: list[PointTime] = []
+        heading_times: list[SentenceTime] = []
+        point_times: dict[int, list[SentenceTime]] = {}
+        point_starts: dict[int, float] = {}
         for piece in chapter.pieces:
             meta = pieces.meta(piece.key) or {}
             spans = meta.get("spans", [])
@@ -229,18 +230,23 @@ def chapter_times(
                 end = audio.frames_to_seconds(position + delay + b)
                 if text:
                     times.append(SentenceTime(text, start, end))
-            if piece.kind == "heading":
-                text = chapter.chapter.heading.strip()
-                if times:
-                    heading = SentenceTime(text, times[0].start_s, times[-1].end_s)
+            if piece.point_index is None:
+                heading_times += times
             else:
-                assert piece.point_index is not None
-                point = chapter.chapter.points[piece.point_index]
-                spoken = [t for t in times if t.end_s > t.start_s] or times
-                start_s = spoken[0].start_s if spoken else audio.frames_to_seconds(position)
-                end_s = spoken[-1].end_s if spoken else start_s
-                points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
+                point_times.setdefault(piece.point_index, []).extend(times)
+                point_starts.setdefault(piece.point_index, audio.frames_to_seconds(position))
             position += decoded
+        heading = None
+        if heading_times:
+            heading = SentenceTime(chapter.chapter.heading.strip(), heading_times[0].start_s,
+                                   heading_times[-1].end_s)  # fmt: skip
+        points: list[PointTime] = []
+        for index, point in enumerate(chapter.chapter.points):
+            times = point_times.get(index, [])
+            spoken = [t for t in times if t.end_s > t.start_s] or times
+            start_s = spoken[0].start_s if spoken else point_starts.get(index, 0.0)
+            end_s = spoken[-1].end_s if spoken else start_s
+            points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
         length_s = audio.frames_to_seconds(position)
         file = f"{chapter.stem}.mp3" if mp3_files else None
         result.append(

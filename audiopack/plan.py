@@ -12,12 +12,11 @@ from audiopack.names import chapter_file_stems
 from audiopack.speech import (
     SpeechOptions,
     SpeechSentence,
-    chunk,
     speech_sentences,
     split_sentences,
 )
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 #: One request to an engine stays well below edge-tts's 4096-byte split.
 REQUEST_MAX_CHARS = 300
 SENTENCE_MAX_CHARS = 120
@@ -33,7 +32,7 @@ class SegmentPlan:
 
 @dataclass(frozen=True)
 class PiecePlan:
-    """The audio of one heading or point: its sentences, their requests, and its pauses."""
+    """Audio of (part of) one heading or point: its sentences, its request, and its pauses."""
 
     key: str
     kind: Literal["heading", "point"]
@@ -121,7 +120,23 @@ class SpeechMemo:
         return self.used != self.known
 
 
-def _plan_piece(
+def _group(sentences: tuple[SpeechSentence, ...]) -> list[list[SpeechSentence]]:
+    """Consecutive sentences in groups of at most REQUEST_MAX_CHARS spoken characters (an
+    unspoken sentence rides along with its neighbours): one request and one piece each, so
+    that no piece, and no edit, is larger than that however long the paragraph."""
+    groups: list[list[SpeechSentence]] = [[]]
+    size = 0
+    for sentence in sentences:
+        length = len(sentence.spoken)
+        if sentence.spoken and size and size + length > REQUEST_MAX_CHARS:
+            groups.append([])
+            size = 0
+        groups[-1].append(sentence)
+        size += length
+    return groups
+
+
+def _plan_pieces(
     kind: Literal["heading", "point"],
     point_index: int | None,
     text: str,
@@ -129,34 +144,34 @@ def _plan_piece(
     engine: dict[str, str],
     pauses: Pauses,
     codecs: tuple[Codec, ...],
-) -> PiecePlan:
-    sentences = memo.sentences(text)
-    spoken = [s for s in sentences if s.spoken]
-    segments = tuple(
-        SegmentPlan(
-            content_key(
-                {
-                    "engine": engine,
-                    "texts": [s.spoken for s in group],
-                    "format": f"s16le/{SAMPLE_RATE}/mono",
-                }
-            ),
-            tuple(s.spoken for s in group),
-        )
-        for group in chunk(spoken, max_chars=REQUEST_MAX_CHARS)
-    )
-    lead = seconds_to_frames(pauses.point_s / 2)
+) -> list[PiecePlan]:
+    """The pieces of one heading or point. Between the pieces of one point lies a sentence
+    pause (plus the frame-grid padding); around the point, half a point pause on each side."""
+    groups = _group(memo.sentences(text))
     gap = seconds_to_frames(pauses.sentence_s)
-    tail_s = pauses.heading_s - pauses.point_s / 2 if kind == "heading" else pauses.point_s / 2
-    tail = seconds_to_frames(max(0.0, tail_s))
-    key = content_key({
-        "layout": LAYOUT_VERSION,
-        "segments": [s.key for s in segments],
-        "spoken": [bool(s.spoken) for s in sentences],
-        "pauses": [lead, gap, tail],
-        "codecs": [c.tag for c in codecs],
-    })  # fmt: skip
-    return PiecePlan(key, kind, point_index, sentences, segments, lead, gap, tail)
+    edge_lead = seconds_to_frames(pauses.point_s / 2)
+    edge_tail_s = pauses.heading_s - pauses.point_s / 2 if kind == "heading" else pauses.point_s / 2
+    edge_tail = seconds_to_frames(max(0.0, edge_tail_s))
+    pieces = []
+    for index, group in enumerate(groups):
+        spoken = [s.spoken for s in group if s.spoken]
+        segments: tuple[SegmentPlan, ...] = ()
+        if spoken:
+            segment_key = content_key(
+                {"engine": engine, "texts": spoken, "format": f"s16le/{SAMPLE_RATE}/mono"}
+            )
+            segments = (SegmentPlan(segment_key, tuple(spoken)),)
+        lead = edge_lead if index == 0 else gap // 2
+        tail = edge_tail if index == len(groups) - 1 else gap - gap // 2
+        key = content_key({
+            "layout": LAYOUT_VERSION,
+            "segments": [s.key for s in segments],
+            "spoken": [bool(s.spoken) for s in group],
+            "pauses": [lead, gap, tail],
+            "codecs": [c.tag for c in codecs],
+        })  # fmt: skip
+        pieces.append(PiecePlan(key, kind, point_index, tuple(group), segments, lead, gap, tail))
+    return pieces
 
 
 def make_plan(
@@ -172,10 +187,8 @@ def make_plan(
     for number, (chapter, stem) in enumerate(zip(manuscript.chapters, stems, strict=True), 1):
         pieces = []
         if chapter.heading:
-            pieces.append(
-                _plan_piece("heading", None, chapter.heading, memo, engine, pauses, codecs)
-            )
+            pieces += _plan_pieces("heading", None, chapter.heading, memo, engine, pauses, codecs)
         for index, point in enumerate(chapter.points):
-            pieces.append(_plan_piece("point", index, point.text, memo, engine, pauses, codecs))
+            pieces += _plan_pieces("point", index, point.text, memo, engine, pauses, codecs)
         chapters.append(ChapterPlan(number, chapter, stem, tuple(pieces)))
     return BuildPlan(manuscript, tuple(chapters), engine)

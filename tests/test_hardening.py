@@ -105,7 +105,10 @@ def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
     plan = make_plan(
         manuscript, {"engine": "x"}, SpeechOptions(), Pauses(0.4, 0.8, 1.0), (mp3_codec(64),)
     )
-    segments = [s for piece in plan.pieces for s in piece.segments]
+    pieces = [piece for chapter in plan.chapters for piece in chapter.pieces]
+    # Pieces, the unit of audio held in memory and re-encoded after an edit, stay small too.
+    assert all(len(piece.segments) == 1 for piece in pieces)
+    segments = [s for piece in pieces for s in piece.segments]
     assert len(segments) > 50
     assert all(len("".join(s.texts)) <= REQUEST_MAX_CHARS for s in segments)
     assert all(len("".join(s.texts).encode("utf-8")) < 4096 // 3 for s in segments)

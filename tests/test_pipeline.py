@@ -199,3 +199,42 @@ def test_formats_mp3_only_has_no_book(
     assert index["book"] is None
     assert not list(out.glob("*.m4b"))
     assert os.path.exists(out / index["chapters"][0]["file"])
+
+
+def test_formats_m4b_only_has_no_chapter_files(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
+    from audiopack.book import read_m4b_chapters
+
+    out = tmp_path / "pack"
+    _build(short_script, out, tone_engine, formats="m4b")
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    assert all(c["file"] is None for c in index["chapters"])
+    assert not list(out.glob("*.mp3")) and not list(out.glob("*.lrc"))
+    marks = read_m4b_chapters(out / index["book"]["file"])
+    assert [m[0] for m in marks] == [c["title"] for c in index["chapters"]]
+    for (_, start), chapter in zip(marks, index["chapters"], strict=True):
+        assert start == pytest.approx(chapter["start"], abs=0.1)
+    assert "book.srt" in os.listdir(out)
+
+
+def test_lrc_encoding_cover_and_shared_cache(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
+    from mutagen.id3 import ID3
+    from PIL import Image
+
+    cover = tmp_path / "cover.png"
+    Image.new("RGB", (300, 200), (10, 120, 200)).save(cover)
+    shared = tmp_path / "shared-cache"
+    first = tmp_path / "a"
+    _build(short_script, first, tone_engine, lrc_encoding="gb18030", cover=cover, cache_dir=shared)
+    lrc = next(first.glob("02-*.lrc")).read_bytes()
+    assert "学习是干部成长的阶梯".encode("gb18030") in lrc
+    apic = ID3(next(first.glob("02-*.mp3"))).getall("APIC")[0]
+    assert apic.mime == "image/jpeg"
+    assert Image.open(first / "cover.jpg").size[0] >= 200
+    assert not (first / ".audiopack" / "cache").exists()  # the shared cache was used
+    calls = len(tone_engine.requests)
+    second = _build(short_script, tmp_path / "b", tone_engine, cache_dir=shared)
+    assert second.synthesized == 0 and len(tone_engine.requests) == calls

@@ -47,7 +47,7 @@ def _short_title(chapter: Chapter) -> str:
     return short or chapter.title or _KIND_NAMES["section"]
 
 
-def chapter_file_stems(titles: Sequence[str], chapters: Sequence[Chapter]) -> list[str]:
+def chapter_file_stems(chapters: Sequence[Chapter]) -> list[str]:
     """ "01-开场", "02-坚定共产主义信仰…", …: zero-padded order, safe short title, all unique."""
     width = max(2, len(str(len(chapters))))
     stems: list[str] = []

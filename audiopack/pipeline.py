@@ -6,11 +6,9 @@ import asyncio
 import datetime
 import functools
 import hashlib
-import itertools
 import json
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +17,15 @@ from audiopack import audio
 from audiopack.cache import Store, atomic_write_text, content_key
 from audiopack.config import BuildConfig
 from audiopack.engines import Engine
-from audiopack.errors import ConfigError, PackError, ToolError
+from audiopack.errors import ConfigError, PackError
 from audiopack.model import Manuscript
 from audiopack.pack import STATE_DIR, PackFolder, write_staged_text
+from audiopack.pieces import PieceEncoder, piece_ready
 from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, SpeechMemo, make_plan
-from audiopack.synthesize import NullProgress, Progress, load_segment, synthesize_all
-from audiopack.timeline import ChapterTime, PointTime, SentenceTime, index_document
+from audiopack.speech import SpeechOptions
+from audiopack.synthesize import NullProgress, Progress, synthesize_all
+from audiopack.texts import one_line
+from audiopack.timeline import ChapterTime, chapter_times, index_document
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ def codecs_for(config: BuildConfig) -> tuple[audio.Codec, ...]:
     return tuple(wanted)
 
 
-def speech_options(config: BuildConfig, engine_name: str) -> Any:
-    from audiopack.speech import SpeechOptions, load_lexicon
+def speech_options(config: BuildConfig, engine_name: str) -> SpeechOptions:
+    from audiopack.speech import load_lexicon
 
     return SpeechOptions(
         numbers=engine_name != "edge",
@@ -112,7 +113,7 @@ def speech_options(config: BuildConfig, engine_name: str) -> Any:
 MEMO_FILE = "speech-memo.json"
 
 
-def _load_memo(config: BuildConfig, options: Any) -> SpeechMemo:
+def _load_memo(config: BuildConfig, options: SpeechOptions) -> SpeechMemo:
     memo = SpeechMemo(options)
     try:
         data = json.loads((config.pack_dir / STATE_DIR / MEMO_FILE).read_text("utf-8"))
@@ -143,129 +144,6 @@ def _pauses(config: BuildConfig) -> Pauses:
 
 
 # --- pieces -------------------------------------------------------------------------------
-
-
-def widen_to_gaps(spans: Sequence[tuple[int, int]], frames: int) -> list[tuple[int, int]]:
-    """Cut a request's audio between sentences in the middle of each gap, not at the reported
-    bounds: a service's timings can be a little short, and trimming silence afterwards finds
-    the exact speech, so no syllable is ever cut off."""
-    if not spans:
-        return []
-    cuts = [0]
-    for (_, end), (start, _) in itertools.pairwise(spans):
-        cuts.append(max(cuts[-1], (end + start) // 2))
-    cuts.append(frames)
-    return list(itertools.pairwise(cuts))
-
-
-def build_piece(
-    piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio.Codec]
-) -> None:
-    """Lay out, normalise and encode one piece from its cached segments."""
-    clips: list[audio.Int16Array] = []
-    for segment in piece.segments:
-        loaded = load_segment(segments, segment.key)
-        if loaded is None:
-            raise ToolError(f"cached speech for “{segment.texts[0][:16]}” vanished; build again")
-        pcm, spans = loaded
-        samples = audio.pcm_array(pcm)
-        clips.extend(samples[a:b] for a, b in widen_to_gaps(spans, len(samples)))
-    spoken = iter(clips)
-    sentence_audio = [next(spoken) if s.spoken else None for s in piece.sentences]
-    laid = audio.lay_out_piece(
-        sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
-    )
-    samples = audio.normalise_loudness(laid.samples)
-    outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
-    audio.encode_pcm(samples, outputs)
-    meta: dict[str, Any] = {
-        "frames": len(samples),
-        "decoded_frames": laid.decoded_frames,
-        "spans": [list(s) for s in laid.spans],
-    }
-    for codec, path in outputs:
-        data = path.read_bytes()
-        frame_size = 576 if codec.suffix == "mp3" else 1024
-        count = (
-            audio.mp3_frame_count(data) if codec.suffix == "mp3" else audio.adts_frame_count(data)
-        )
-        meta[f"{codec.suffix}_frames"] = count * frame_size
-        if count * frame_size != laid.decoded_frames:
-            log.debug(
-                "piece %s: %s decodes to %d frames, expected %d",
-                piece.key[:12],
-                codec.suffix,
-                count * frame_size,
-                laid.decoded_frames,
-            )
-    pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})
-
-
-def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) -> bool:
-    return pieces.has(piece.key, [c.suffix for c in codecs])
-
-
-# --- timeline -----------------------------------------------------------------------------
-
-
-def chapter_times(
-    plan: BuildPlan, pieces: Store, timeline_codec: str, mp3_files: bool
-) -> tuple[ChapterTime, ...]:
-    delay = audio.MP3_DELAY if timeline_codec == "mp3" else audio.AAC_DELAY
-    result = []
-    book_position = 0.0
-    for chapter in plan.chapters:
-        position = 0  # decoded frames inside the chapter file
-        heading_times: list[SentenceTime] = []
-        point_times: dict[int, list[SentenceTime]] = {}
-        point_starts: dict[int, float] = {}
-        for piece in chapter.pieces:
-            meta = pieces.meta(piece.key) or {}
-            spans = meta.get("spans", [])
-            decoded = int(meta.get(f"{timeline_codec}_frames") or meta["decoded_frames"])
-            times = []
-            for sentence, (a, b) in zip(piece.sentences, spans, strict=True):
-                text = sentence.display.strip()
-                start = audio.frames_to_seconds(position + delay + a)
-                end = audio.frames_to_seconds(position + delay + b)
-                if text:
-                    times.append(SentenceTime(text, start, end))
-            if piece.point_index is None:
-                heading_times += times
-            else:
-                point_times.setdefault(piece.point_index, []).extend(times)
-                point_starts.setdefault(piece.point_index, audio.frames_to_seconds(position))
-            position += decoded
-        heading = None
-        if heading_times:
-            heading = SentenceTime(chapter.chapter.heading.strip(), heading_times[0].start_s,
-                                   heading_times[-1].end_s)  # fmt: skip
-        points: list[PointTime] = []
-        for index, point in enumerate(chapter.chapter.points):
-            times = point_times.get(index, [])
-            spoken = [t for t in times if t.end_s > t.start_s] or times
-            start_s = spoken[0].start_s if spoken else point_starts.get(index, 0.0)
-            end_s = spoken[-1].end_s if spoken else start_s
-            points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
-        length_s = audio.frames_to_seconds(position)
-        file = f"{chapter.stem}.mp3" if mp3_files else None
-        result.append(
-            ChapterTime(
-                chapter.number,
-                chapter.chapter,
-                chapter.stem,
-                file,
-                round(book_position, 3),
-                round(book_position + length_s, 3),
-                heading,
-                tuple(points),
-            )
-        )
-        book_position += length_s
-    return tuple(result)
-
-
-# --- the build ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -336,60 +214,6 @@ def _missing(ctx: _Context) -> tuple[list[PiecePlan], list[Any], int]:
     return missing_pieces, to_synth, total - len(to_synth)
 
 
-class PieceEncoder:
-    """Encodes pieces on two worker threads as soon as every segment they need is cached, so
-    encoding overlaps synthesis and both cores stay busy."""
-
-    def __init__(self, ctx: _Context, pieces: list[PiecePlan], waiting_for: set[str]) -> None:
-        self.ctx = ctx
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
-        self.futures: list[Future[None]] = []
-        self.remaining: dict[str, int] = {}
-        self.by_segment: dict[str, list[PiecePlan]] = {}
-        self.total = len(pieces)
-        for piece in pieces:
-            needed = {s.key for s in piece.segments if s.key in waiting_for}
-            self.remaining[piece.key] = len(needed)
-            for key in needed:
-                self.by_segment.setdefault(key, []).append(piece)
-            if not needed:
-                self._submit(piece)
-
-    def _submit(self, piece: PiecePlan) -> None:
-        ctx = self.ctx
-        self.futures.append(
-            self.pool.submit(build_piece, piece, ctx.segments, ctx.pieces, ctx.codecs)
-        )
-
-    def segment_stored(self, key: str) -> None:
-        for piece in self.by_segment.pop(key, []):
-            self.remaining[piece.key] -= 1
-            if self.remaining[piece.key] == 0:
-                self._submit(piece)
-
-    def finish(self, progress: Progress) -> None:
-        """Wait for every piece; on any error or Ctrl-C drop the queued ones and re-raise.
-        Finished pieces stay cached for the rerun."""
-        try:
-            done = sum(f.done() for f in self.futures)
-            left = self.total - done
-            if left:
-                progress.start("encoding", left)
-            for future in self.futures:
-                was_done = future.done()
-                future.result()
-                if not was_done:
-                    progress.advance()
-            progress.finish()
-        except BaseException:
-            self.abort()
-            raise
-        self.pool.shutdown()
-
-    def abort(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _chapter_fingerprint(
     ctx: _Context, chapter: ChapterPlan, times: ChapterTime, suffix: str
 ) -> str:
@@ -436,17 +260,11 @@ def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> No
     parts = [ctx.pieces.blob_path(p.key, "aac") for c in ctx.plan.chapters for p in c.pieces]
     title = ctx.plan.manuscript.title
     write_m4b(dest, aac_parts=parts,
-              chapters=[(one_title(c.chapter.title), c.start_s) for c in times],
+              chapters=[(one_line(c.chapter.title), c.start_s) for c in times],
               total_s=times[-1].end_s,
               metadata={"title": title, "album": title, "artist": ctx.config.artist,
                         "year": ctx.year},
               cover_jpeg=ctx.cover.data)  # fmt: skip
-
-
-def one_title(text: str) -> str:
-    from audiopack.texts import one_line
-
-    return one_line(text)
 
 
 def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
@@ -583,7 +401,9 @@ async def _prepare(
         missing_pieces, to_synth, reused = _missing(ctx)
         if dry_run:
             return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)
-        encoder = PieceEncoder(ctx, missing_pieces, {s.key for s in to_synth})
+        encoder = PieceEncoder(
+            ctx.segments, ctx.pieces, ctx.codecs, missing_pieces, {s.key for s in to_synth}
+        )
         try:
             report = await synthesize_all(
                 engine,

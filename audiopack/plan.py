@@ -182,7 +182,7 @@ def make_plan(
     codecs: tuple[Codec, ...],
 ) -> BuildPlan:
     memo = speech if isinstance(speech, SpeechMemo) else SpeechMemo(speech)
-    stems = chapter_file_stems([c.title for c in manuscript.chapters], manuscript.chapters)
+    stems = chapter_file_stems(manuscript.chapters)
     chapters = []
     for number, (chapter, stem) in enumerate(zip(manuscript.chapters, stems, strict=True), 1):
         pieces = []

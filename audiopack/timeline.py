@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from audiopack import audio
+from audiopack.cache import Store
 from audiopack.model import Chapter
+from audiopack.plan import BuildPlan
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,63 @@ def index_document(
             for c in chapters
         ],
     }
+
+
+def chapter_times(
+    plan: BuildPlan, pieces: Store, timeline_codec: str, mp3_files: bool
+) -> tuple[ChapterTime, ...]:
+    delay = audio.MP3_DELAY if timeline_codec == "mp3" else audio.AAC_DELAY
+    result = []
+    book_position = 0.0
+    for chapter in plan.chapters:
+        position = 0  # decoded frames inside the chapter file
+        heading_times: list[SentenceTime] = []
+        point_times: dict[int, list[SentenceTime]] = {}
+        point_starts: dict[int, float] = {}
+        for piece in chapter.pieces:
+            meta = pieces.meta(piece.key) or {}
+            spans = meta.get("spans", [])
+            decoded = int(meta.get(f"{timeline_codec}_frames") or meta["decoded_frames"])
+            times = []
+            for sentence, (a, b) in zip(piece.sentences, spans, strict=True):
+                text = sentence.display.strip()
+                start = audio.frames_to_seconds(position + delay + a)
+                end = audio.frames_to_seconds(position + delay + b)
+                if text:
+                    times.append(SentenceTime(text, start, end))
+            if piece.point_index is None:
+                heading_times += times
+            else:
+                point_times.setdefault(piece.point_index, []).extend(times)
+                point_starts.setdefault(piece.point_index, audio.frames_to_seconds(position))
+            position += decoded
+        heading = None
+        if heading_times:
+            heading = SentenceTime(chapter.chapter.heading.strip(), heading_times[0].start_s,
+                                   heading_times[-1].end_s)  # fmt: skip
+        points: list[PointTime] = []
+        for index, point in enumerate(chapter.chapter.points):
+            times = point_times.get(index, [])
+            spoken = [t for t in times if t.end_s > t.start_s] or times
+            start_s = spoken[0].start_s if spoken else point_starts.get(index, 0.0)
+            end_s = spoken[-1].end_s if spoken else start_s
+            points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
+        length_s = audio.frames_to_seconds(position)
+        file = f"{chapter.stem}.mp3" if mp3_files else None
+        result.append(
+            ChapterTime(
+                chapter.number,
+                chapter.chapter,
+                chapter.stem,
+                file,
+                round(book_position, 3),
+                round(book_position + length_s, 3),
+                heading,
+                tuple(points),
+            )
+        )
+        book_position += length_s
+    return tuple(result)
+
+
+# --- the build ----------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_fast_filter_kernel_matches_scipy() -> None:
 
 
 def test_requests_are_cut_in_the_middle_of_gaps() -> None:
-    from audiopack.pipeline import widen_to_gaps
+    from audiopack.pieces import widen_to_gaps
 
     assert widen_to_gaps([(100, 200), (300, 400), (400, 500)], 600) == [
         (0, 250),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ToneEngine, decode, rms, starts_after_silence
 
-from audiopack import pipeline
+from audiopack import pieces, pipeline
 from audiopack.config import BuildConfig
 from audiopack.errors import PackError
 from audiopack.model import SAMPLE_RATE
@@ -115,7 +115,7 @@ def test_interrupted_build_keeps_previous_pack(
     _build(short_script, out, tone_engine)
     before = _snapshot(out)
     short_script.write_text(short_script.read_text("utf-8").replace("学习", "研学"), "utf-8")
-    real = pipeline.build_piece
+    real = pieces.build_piece
     count = {"n": 0}
 
     def flaky(*args: object) -> None:
@@ -124,11 +124,11 @@ def test_interrupted_build_keeps_previous_pack(
             raise KeyboardInterrupt
         real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "build_piece", flaky)
+    monkeypatch.setattr(pieces, "build_piece", flaky)
     with pytest.raises(KeyboardInterrupt):
         _build(short_script, out, tone_engine)
     assert _snapshot(out) == before
-    monkeypatch.setattr(pipeline, "build_piece", real)
+    monkeypatch.setattr(pieces, "build_piece", real)
     synthesized_before = len(tone_engine.requests)
     result = _build(short_script, out, tone_engine)
     # Everything was synthesised before the interruption: the rerun only encodes.

@@ -251,7 +251,36 @@ def _split_closing(points: list[_Pt]) -> tuple[list[_Pt], list[_Pt]]:
         and tail_ok(last + 1)
     ):
         return points[: last + 1], points[last + 1 :]
+    sign_off = _sign_off_start(points)
+    if sign_off is not None and sign_off >= 1 and tail_ok(sign_off):
+        return points[:sign_off], points[sign_off:]
     return points, []
+
+
+_SIGN_OFF_PHRASE = re.compile(
+    r"^(特此(通知|报告|公告|函告|通报|批复|函)|以上(报告|意见)[^。]*)[。.!！]?$"
+)
+_DATE_LINE = re.compile(
+    r"^[（(]?(\d{4}|[一二三四五六七八九〇零○]{4})年[\d一二三四五六七八九十]{1,3}月"
+    r"[\d一二三四五六七八九十]{1,3}日[）)]?$"
+)
+_SIGNATURE = re.compile(r"^[^。！？；，,!?;]{2,30}$")
+
+
+def _sign_off_start(points: list[_Pt]) -> int | None:
+    """Where a document's sign-off block starts ("特此通知。", the issuer, the date), if it
+    ends with one: these lines close a notice or report whose last section has no numbered
+    points."""
+    start = len(points)
+    anchored = False
+    for k in range(len(points) - 1, -1, -1):
+        text = points[k].text.strip()
+        if _SIGN_OFF_PHRASE.match(text) or _DATE_LINE.match(text):
+            anchored = True
+        elif not (_SIGNATURE.match(text) and not points[k].numbered and not points[k].is_heading):
+            break
+        start = k
+    return start if anchored and start < len(points) else None
 
 
 # --------------------------------------------------------------------------- parse

@@ -532,3 +532,35 @@ def test_outline_dict_shape_and_text() -> None:
     # 一、甲 + 一要落实。 = 8 characters at 4 per second = 2 s.
     assert lines[3] == "2. [section] 一、甲  (1 point, 8 chars, ~00:02)"
     assert "~00:04" in outline_text(m, chars_per_second=2.0).splitlines()[3]
+
+
+def test_sign_off_block_closes_a_notice_without_numbered_points() -> None:
+    from audiopack.read import text_document
+    from audiopack.structure import parse
+
+    text = (
+        "关于做好安全生产工作的通知\n各部门：\n现将有关事项通知如下。\n"
+        "一、提高认识\n1．要深刻认识重要性。\n2．要树立安全理念。\n"
+        "二、加强检查\n各地要加强督查，对工作不力的严肃问责。\n"
+        "特此通知。\n××市人民政府办公室\n2024年1月5日\n"
+    )
+    manuscript = parse(text_document(text), fallback_title="x")
+    kinds = [c.kind for c in manuscript.chapters]
+    assert kinds == ["opening", "section", "section", "closing"]
+    assert [p.text for p in manuscript.chapters[-1].points] == [
+        "特此通知。",
+        "××市人民政府办公室",
+        "2024年1月5日",
+    ]
+    assert [p.text for p in manuscript.chapters[2].points] == [
+        "各地要加强督查，对工作不力的严肃问责。"
+    ]
+
+
+def test_short_last_lines_without_a_sign_off_stay_in_the_section() -> None:
+    from audiopack.read import text_document
+    from audiopack.structure import parse
+
+    text = "一、总体要求\n坚持稳中求进。\n二、重点任务\n抓好项目建设。\n持续用力\n久久为功\n"
+    manuscript = parse(text_document(text), fallback_title="x")
+    assert [c.kind for c in manuscript.chapters] == ["section", "section"]

@@ -403,6 +403,9 @@ def _decode(mp3: bytes) -> bytes:
     return pcm
 
 
+CONNECT_TIMEOUT_S = 10
+
+
 class EdgeEngine:
     """Microsoft Edge's online neural voices (edge-tts): natural, needs the network."""
 
@@ -496,7 +499,8 @@ class EdgeEngine:
             pitch=self.pitch,
             boundary="SentenceBoundary",
             proxy=self.proxy,
-            connect_timeout=timeout,
+            # An unreachable service should fail fast: every retry waits this long at most.
+            connect_timeout=min(timeout, CONNECT_TIMEOUT_S),
             receive_timeout=timeout,
         )
         audio = bytearray()

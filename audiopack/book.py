@@ -268,6 +268,10 @@ def write_m4b(
                 "-map_chapters", "1",
                 "-c", "copy",
                 "-movflags", "+faststart",
+                # The default movie timescale (28224000) overflows the QuickTime chapter
+                # track's 32-bit sample durations for chapters over ~76 s: players that read
+                # that track (Apple Books) then see one broken chapter.
+                "-movie_timescale", "1000",
                 "-f", "ipod",
                 str(out_file),
             ]

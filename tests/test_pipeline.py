@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,29 @@ def test_lrc_encoding_cover_and_shared_cache(
     calls = len(tone_engine.requests)
     second = _build(short_script, tmp_path / "b", tone_engine, cache_dir=shared)
     assert second.synthesized == 0 and len(tone_engine.requests) == calls
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="needs ffprobe")
+def test_long_chapters_keep_their_marks_in_every_chapter_list(
+    tmp_path: Path, tone_engine: ToneEngine
+) -> None:
+    """Players read the QuickTime chapter track (ffprobe shows it); mutagen reads 'chpl'."""
+    import subprocess
+
+    paragraph = "我们要坚持以人民为中心的发展思想，不断增强人民群众的获得感幸福感安全感。" * 5
+    sections = "".join(f"{n}、第{n}部分的标题\n" + (paragraph + "\n") * 4 for n in "一二三")
+    script = tmp_path / "long.txt"
+    script.write_text("长章节测试\n" + sections, "utf-8")
+    out = tmp_path / "pack"
+    _build(script, out, tone_engine, formats="m4b")
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    assert min(c["end"] - c["start"] for c in index["chapters"]) > 90
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", out / index["book"]["file"]],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    chapters = json.loads(probe.stdout)["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == [c["title"] for c in index["chapters"]]
+    for found, chapter in zip(chapters, index["chapters"], strict=True):
+        assert float(found["start_time"]) == pytest.approx(chapter["start"], abs=0.1)
+        assert float(found["end_time"]) == pytest.approx(chapter["end"], abs=0.1)

@@ -19,6 +19,7 @@ from audiopack.config import BuildConfig
 from audiopack.engines import Engine
 from audiopack.errors import ConfigError, PackError
 from audiopack.model import Manuscript
+from audiopack.names import safe_component
 from audiopack.pack import STATE_DIR, PackFolder, write_staged_text
 from audiopack.pieces import PieceEncoder, piece_ready
 from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, SpeechMemo, make_plan
@@ -270,7 +271,6 @@ def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> No
 def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
     """Write changed files to staging and commit; returns (all files, changed files)."""
     from audiopack import texts
-    from audiopack.names import safe_component
     from audiopack.page import render_index_html
 
     config = ctx.config
@@ -427,15 +427,20 @@ def _dry_run(
     missing_keys = {p.key for p in missing_pieces}
     manifest = ctx.folder.manifest().get("files", {})
     changed, unchanged = [], []
-    for chapter in ctx.plan.chapters:
-        name = f"{chapter.stem}.mp3"
+    wanted: list[tuple[str, tuple[PiecePlan, ...]]] = []
+    if ctx.config.formats in ("mp3", "both"):
+        wanted += [(f"{c.stem}.mp3", c.pieces) for c in ctx.plan.chapters]
+    if ctx.config.formats in ("m4b", "both"):
+        book = safe_component(ctx.plan.manuscript.title, fallback="book") + ".m4b"
+        wanted.append((book, tuple(p for c in ctx.plan.chapters for p in c.pieces)))
+    for name, pieces in wanted:
         known = name in manifest and (ctx.folder.root / name).is_file()
-        if not known or any(p.key in missing_keys for p in chapter.pieces):
+        if not known or any(p.key in missing_keys for p in pieces):
             changed.append(name)
         else:
             unchanged.append(name)
-    names = {f"{c.stem}.mp3" for c in ctx.plan.chapters}
-    removed = [n for n in manifest if n.endswith(".mp3") and n not in names]
+    names = {name for name, _ in wanted}
+    removed = [n for n in manifest if n.endswith((".mp3", ".m4b")) and n not in names]
     return DryRunReport(
         ctx.folder.root,
         engine,

@@ -187,7 +187,7 @@ def test_dry_run_changes_nothing(
     report = pipeline.build(config, engine=tone_engine, dry_run=True)
     assert isinstance(report, pipeline.DryRunReport)
     assert len(report.to_synthesize) == 1 and "方法正确" in report.to_synthesize[0]
-    assert report.changed_files == ("03-改进学习方法.mp3",)
+    assert report.changed_files == ("03-改进学习方法.mp3", "关于学习的几点体会.m4b")
     assert _snapshot(out) == before
 
 

@@ -17,8 +17,10 @@ from audiopack.speech import (
 )
 
 LAYOUT_VERSION = 3
-#: One request to an engine stays well below edge-tts's 4096-byte split.
-REQUEST_MAX_CHARS = 300
+#: Spoken characters in one request, which is also one piece of audio: far below edge-tts's
+#: 4096-byte split, and small enough that an edit re-encodes about 30 s of audio and that
+#: memory stays flat however long a paragraph is.
+REQUEST_MAX_CHARS = 150
 SENTENCE_MAX_CHARS = 120
 
 

@@ -14,20 +14,35 @@ from audiopack.model import SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 
+def _has_encoders(exe: str) -> bool:
+    """True when ``exe`` runs and has the MP3 and AAC encoders packs need."""
+    try:
+        result = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True,
+                                timeout=30, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    listing = result.stdout.decode("utf-8", "replace")
+    return result.returncode == 0 and "libmp3lame" in listing and " aac " in listing
+
+
 @functools.lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    """The ffmpeg to run, found once; a clear error when there is none."""
+    """The ffmpeg to run, found once: a system one on PATH when it has the MP3 and AAC
+    encoders, else the imageio-ffmpeg wheel's; a clear error when there is none."""
     system = shutil.which("ffmpeg")
-    if system:
+    if system and _has_encoders(system):
         return system
     try:
         import imageio_ffmpeg
 
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
+        bundled = str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as e:
         raise ToolError(
             "ffmpeg not found: pip install imageio-ffmpeg (or install ffmpeg on PATH)"
         ) from e
+    if system:
+        log.info("%s lacks libmp3lame or aac; using %s", system, bundled)
+    return bundled
 
 
 def run_ffmpeg(args: Sequence[str], stdin: bytes | None = None) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from audiopack.audio import Codec, seconds_to_frames
@@ -30,6 +30,8 @@ class SegmentPlan:
 
     key: str
     texts: tuple[str, ...]
+    #: Where the request comes from, for messages: "chapter 2, point 3 (一要坚守…)".
+    label: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ def _plan_pieces(
     kind: Literal["heading", "point"],
     point_index: int | None,
     text: str,
+    label: str,
     memo: SpeechMemo,
     engine: dict[str, str],
     pauses: Pauses,
@@ -162,7 +165,7 @@ def _plan_pieces(
             segment_key = content_key(
                 {"engine": engine, "texts": spoken, "format": f"s16le/{SAMPLE_RATE}/mono"}
             )
-            segments = (SegmentPlan(segment_key, tuple(spoken)),)
+            segments = (SegmentPlan(segment_key, tuple(spoken), label),)
         lead = edge_lead if index == 0 else gap // 2
         tail = edge_tail if index == len(groups) - 1 else gap - gap // 2
         key = content_key({
@@ -189,8 +192,12 @@ def make_plan(
     for number, (chapter, stem) in enumerate(zip(manuscript.chapters, stems, strict=True), 1):
         pieces = []
         if chapter.heading:
-            pieces += _plan_pieces("heading", None, chapter.heading, memo, engine, pauses, codecs)
+            label = f"chapter {number} heading"
+            pieces += _plan_pieces(
+                "heading", None, chapter.heading, label, memo, engine, pauses, codecs
+            )
         for index, point in enumerate(chapter.points):
-            pieces += _plan_pieces("point", index, point.text, memo, engine, pauses, codecs)
+            label = f"chapter {number}, point {index + 1} ({point.title[:12]})"
+            pieces += _plan_pieces("point", index, point.text, label, memo, engine, pauses, codecs)
         chapters.append(ChapterPlan(number, chapter, stem, tuple(pieces)))
     return BuildPlan(manuscript, tuple(chapters), engine)

@@ -95,8 +95,10 @@ async def synthesize_all(
     finally:
         progress.finish()
     if failures:
+        order = {segment.key: index for index, segment in enumerate(missing)}
+        failures.sort(key=lambda failure: order[failure[0].key])  # in manuscript order
         first = failures[0][1]
-        names = "; ".join(f"“{s.texts[0][:16]}…”" for s, _ in failures[:3])
+        names = "; ".join(s.label or f"“{s.texts[0][:16]}…”" for s, _ in failures[:3])
         more = f" and {len(failures) - 3} more" if len(failures) > 3 else ""
         raise SynthesisError(
             f"{len(failures)} request(s) failed ({first}): {names}{more}; "

@@ -74,6 +74,8 @@ def test_edge_unreachable_fails_cleanly(
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("Error: ") and "Traceback" not in result.output
+    assert "chapter 1, point 1" in lines[-1]  # names the points that failed
+    assert "run the build again" in lines[-1]
     assert not (out / "index.json").exists()
 
 

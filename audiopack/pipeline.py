@@ -232,7 +232,7 @@ def _chapter_fingerprint(
 
 
 def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime, dest: Path) -> None:
-    from audiopack.tags import tag_mp3
+    from audiopack.tags import TrackTags, tag_mp3
 
     parts = [ctx.pieces.blob_path(p.key, "mp3") for p in chapter.pieces]
     audio.concatenate_files(parts, dest)
@@ -242,8 +242,7 @@ def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime, 
         following = times.points[index + 1].start_s if index + 1 < len(times.points) else None
         end_ms = round((following if following is not None else times.duration_s) * 1000)
         marks.append((point.title, start_ms, max(start_ms, end_ms)))
-    tag_mp3(
-        dest,
+    tags = TrackTags(
         title=chapter.chapter.title,
         album=ctx.plan.manuscript.title,
         artist=ctx.config.artist,
@@ -253,6 +252,7 @@ def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime, 
         cover_jpeg=ctx.cover.data,
         chapters=marks,
     )
+    tag_mp3(dest, tags)
 
 
 def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> None:

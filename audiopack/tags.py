@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,19 +85,26 @@ def _edit_atomically(path: Path, edit: Callable[[Path], None]) -> None:
             tmp.unlink()
 
 
-def _build_id3(
-    *,
-    title: str,
-    album: str,
-    artist: str,
-    track: int,
-    total: int,
-    year: str | None,
-    cover_jpeg: bytes | None,
-    chapters: Sequence[tuple[str, int, int]],
-    lyrics: str | None = None,
-) -> Any:
+@dataclass(frozen=True)
+class TrackTags:
+    """What a chapter MP3 is tagged with. ``chapters`` are ``(title, start_ms, end_ms)``."""
+
+    title: str
+    album: str
+    artist: str
+    track: int
+    total: int
+    year: str | None
+    cover_jpeg: bytes | None
+    chapters: Sequence[tuple[str, int, int]]
+    lyrics: str | None = None
+
+
+def _build_id3(track_tags: TrackTags) -> Any:
     """The ``mutagen.id3.ID3`` tag that :func:`tag_mp3` writes."""
+    title, album, artist = track_tags.title, track_tags.album, track_tags.artist
+    track, total, year = track_tags.track, track_tags.total, track_tags.year
+    cover_jpeg, chapters, lyrics = track_tags.cover_jpeg, track_tags.chapters, track_tags.lyrics
     import mutagen.id3
 
     id3: Any = mutagen.id3  # untyped library: keep mypy --strict out of it
@@ -196,19 +204,7 @@ def _order_chapter_frames(path: Path) -> None:
         f.write(ordered)
 
 
-def tag_mp3(
-    path: Path,
-    *,
-    title: str,
-    album: str,
-    artist: str,
-    track: int,
-    total: int,
-    year: str | None,
-    cover_jpeg: bytes | None,
-    chapters: Sequence[tuple[str, int, int]],
-    lyrics: str | None = None,
-) -> None:
+def tag_mp3(path: Path, track_tags: TrackTags) -> None:
     """Replace the tags of the MP3 at ``path`` with a fresh ID3v2.3 tag.
 
     ``chapters`` are ``(title, start_ms, end_ms)``; each becomes a CHAP frame "chpN" listed
@@ -217,17 +213,7 @@ def tag_mp3(
     """
     from mutagen import MutagenError
 
-    tags = _build_id3(
-        title=title,
-        album=album,
-        artist=artist,
-        track=track,
-        total=total,
-        year=year,
-        cover_jpeg=cover_jpeg,
-        chapters=chapters,
-        lyrics=lyrics,
-    )
+    tags = _build_id3(track_tags)
 
     def edit(tmp: Path) -> None:
         try:
@@ -239,7 +225,7 @@ def tag_mp3(
             raise PackError(f"cannot tag {path}: {e}") from e
 
     _edit_atomically(path, edit)
-    log.debug("tagged %s (%d chapters)", path, len(chapters))
+    log.debug("tagged %s (%d chapters)", path, len(track_tags.chapters))
 
 
 def tag_m4b_in_place(

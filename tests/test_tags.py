@@ -14,7 +14,7 @@ from PIL import Image
 
 from audiopack.errors import PackError
 from audiopack.ffmpeg import decode_file_to_pcm, run_ffmpeg
-from audiopack.tags import clean_text, tag_m4b, tag_mp3
+from audiopack.tags import TrackTags, clean_text, tag_m4b, tag_mp3
 
 CHAPTERS = [
     ("第一点：坚定理想信念", 0, 1200),
@@ -92,7 +92,7 @@ def _tag(path: Path, **overrides: object) -> bytes:
         "lyrics": "第一行\n第二行",
     }
     kwargs.update(overrides)
-    tag_mp3(path, **kwargs)  # type: ignore[arg-type]
+    tag_mp3(path, TrackTags(**kwargs))  # type: ignore[arg-type]
     return cover
 
 

@@ -90,9 +90,20 @@ async def synthesize_all(
         if on_stored is not None:
             on_stored(segment.key)
 
+    # The first request that fails for good stops the build: an unreachable service is
+    # reported after one request's retries, not after every request's. What was synthesised
+    # before is stored and reused by the next run.
+    tasks = [asyncio.create_task(one(segment)) for segment in missing]
     try:
-        await asyncio.gather(*(one(s) for s in missing))
+        pending: set[asyncio.Task[None]] = set(tasks)
+        while pending and not failures:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # an unexpected error (not AudiopackError) propagates
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         progress.finish()
     if failures:
         order = {segment.key: index for index, segment in enumerate(missing)}

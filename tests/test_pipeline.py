@@ -269,3 +269,26 @@ def test_long_chapters_keep_their_marks_in_every_chapter_list(
     for found, chapter in zip(chapters, index["chapters"], strict=True):
         assert float(found["start_time"]) == pytest.approx(chapter["start"], abs=0.1)
         assert float(found["end_time"]) == pytest.approx(chapter["end"], abs=0.1)
+
+
+def test_failed_request_stops_the_build_and_keeps_what_was_made(
+    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+) -> None:
+    from collections.abc import Sequence
+
+    from audiopack.errors import SynthesisError
+    from audiopack.model import Clip
+
+    class BrokenForOnePoint(ToneEngine):
+        async def synthesize(self, sentences: Sequence[str]) -> Clip:
+            if any("联系实际" in s for s in sentences):
+                raise SynthesisError("service said no")
+            return await super().synthesize(sentences)
+
+    out = tmp_path / "pack"
+    with pytest.raises(SynthesisError, match=r"chapter 2, point 3 \(二要坚持联系实际\)"):
+        _build(short_script, out, BrokenForOnePoint())
+    assert not (out / "index.json").exists()
+    result = _build(short_script, out, tone_engine)
+    total = result.synthesized + result.reused
+    assert result.reused > 0 and result.synthesized < total  # the rerun continued

@@ -56,6 +56,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True
     )
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # it warns on Ctrl-C
 
 
 def _run(action: Callable[[], None]) -> None:

@@ -193,7 +193,7 @@ def _is_title_line(line: str) -> bool:
 
 
 def scaled_text(text: str, copies: int) -> str:
-    """``text`` ``copies`` times, every paragraph of copy k marked "第k遍。" so none repeats.
+    """``text`` ``copies`` times, every sentence of copy k marked "（第k遍）" so none repeats.
 
     A title line (short, no sentence stop, first) is kept once; heading lines get "（第k遍）"
     when they stay headings with it, salutation lines ("同志们：") are kept as they are.
@@ -214,7 +214,10 @@ def scaled_text(text: str, copies: int) -> str:
             elif is_salutation_line(line):
                 out.append(line)
             else:
-                out.append(f"{line}第{mark}遍。")
+                # Every sentence is marked: requests hold a few sentences each, so marking
+                # only the paragraph's end would let the cache reuse the rest of a copy.
+                marked = re.sub(r"([。！？；!?;])", rf"（第{mark}遍）\1", line)
+                out.append(marked if marked != line else f"{line}第{mark}遍。")
     return "\n".join(out) + "\n"
 
 
@@ -751,8 +754,8 @@ def render_report(r: Results, plot_name: str) -> str:
               "- One-point edit: each run builds a fresh pack, then changes the first \"。\" of "
               "the second paragraph of the third section to \"，<word>。\" (a different word per "
               "run) and rebuilds.",
-              "- Scaling: the manuscript repeated N times; every paragraph of copy k ends with "
-              "\"第k遍。\" (headings get \"（第k遍）\") so no point is a cache hit. "
+              "- Scaling: the manuscript repeated N times; every sentence of copy k is marked "
+              "\"（第k遍）\" (headings too) so no request is a cache hit. "
               + scaling_note,
               "- Edge: `tests/fake_edge.py` on 127.0.0.1 with a fixed latency per request; "
               "an unmeasured `--jobs 4` build first fills the fake's audio cache and records "

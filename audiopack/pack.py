@@ -40,13 +40,17 @@ class PackFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.state = root / STATE_DIR
+        self._manifest: dict[str, Any] | None = None
 
     def manifest(self) -> dict[str, Any]:
-        try:
-            data = json.loads((self.state / MANIFEST).read_text("utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        """What the last commit recorded (read once; a commit or recovery refreshes it)."""
+        if self._manifest is None:
+            try:
+                data = json.loads((self.state / MANIFEST).read_text("utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            self._manifest = data if isinstance(data, dict) else {}
+        return self._manifest
 
     def unchanged(self, name: str, fingerprint: str) -> bool:
         """True when ``name`` is in the pack as made from ``fingerprint`` and still intact."""
@@ -111,6 +115,7 @@ class PackFolder:
         manifest = plan.get("manifest")
         if isinstance(manifest, dict):
             atomic_write_text(self.state / MANIFEST, json.dumps(manifest, ensure_ascii=False))
+        self._manifest = None
 
     def commit(
         self, staged: dict[str, Path], records: dict[str, dict[str, Any]], extra: dict[str, Any]

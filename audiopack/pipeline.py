@@ -386,16 +386,17 @@ async def _prepare(
             _save_memo(config, memo)
         root = cache_root(config)
         fallback = {"fallback": choice.fallback_reason} if choice.fallback_reason else {}
+        folder = PackFolder(config.pack_dir)
         ctx = _Context(
             config=config,
             plan=plan,
             segments=Store(root, "segments"),
             pieces=Store(root, "pieces"),
             codecs=codecs,
-            folder=PackFolder(config.pack_dir),
+            folder=folder,
             engine_info={"name": engine.name, **fingerprint, **fallback},
             source=_source_info(config.manuscript),
-            cover=Cover(config, manuscript.title, PackFolder(config.pack_dir)),
+            cover=Cover(config, manuscript.title, folder),
             year=str(datetime.date.today().year),
         )
         missing_pieces, to_synth, reused = _missing(ctx)

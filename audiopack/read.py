@@ -64,10 +64,6 @@ class Document:
 # --------------------------------------------------------------------------- normalisation
 
 
-def _is_space(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch) == "Zs"
-
-
 def normalize_text(text: str) -> str:
     """Unify line breaks, drop invisible/control characters, tidy spaces (see module docs).
 

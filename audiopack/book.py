@@ -33,7 +33,7 @@ from typing import Any
 
 from audiopack.errors import PackError, ToolError
 from audiopack.ffmpeg import run_ffmpeg
-from audiopack.tags import clean_text, tag_m4b_in_place
+from audiopack.tags import BookTags, clean_text, tag_m4b_in_place
 
 log = logging.getLogger(__name__)
 
@@ -277,8 +277,7 @@ def write_m4b(
             ]
         )  # fmt: skip
         title = meta.get("title", "")
-        tag_m4b_in_place(
-            out_file,
+        tags = BookTags(
             title=title,
             album=meta.get("album") or title,
             artist=meta.get("artist", ""),
@@ -286,6 +285,7 @@ def write_m4b(
             cover_jpeg=cover_jpeg,
             genre=meta.get("genre") or "Audiobook",
         )
+        tag_m4b_in_place(out_file, tags)
         written = read_m4b_chapters(out_file)
         if [t for t, _ in written] != [t for t, _, _ in marks]:
             raise ToolError(f"ffmpeg did not write the chapter marks of {dest} as given")

@@ -108,9 +108,9 @@ class PieceEncoder:
                 self._submit(piece)
 
     def _submit(self, piece: PiecePlan) -> None:
-        # Looked up at call time, so tests can interpose on the module attribute.
-        work = globals()["build_piece"]
-        self.futures.append(self.pool.submit(work, piece, self.segments, self.pieces, self.codecs))
+        self.futures.append(
+            self.pool.submit(build_piece, piece, self.segments, self.pieces, self.codecs)
+        )
 
     def segment_stored(self, key: str) -> None:
         for piece in self.by_segment.pop(key, []):

@@ -228,16 +228,19 @@ def tag_mp3(path: Path, track_tags: TrackTags) -> None:
     log.debug("tagged %s (%d chapters)", path, len(track_tags.chapters))
 
 
-def tag_m4b_in_place(
-    path: Path,
-    *,
-    title: str,
-    album: str,
-    artist: str,
-    year: str | None,
-    cover_jpeg: bytes | None,
-    genre: str,
-) -> None:
+@dataclass(frozen=True)
+class BookTags:
+    """What the M4B book is tagged with (iTunes atoms)."""
+
+    title: str
+    album: str
+    artist: str
+    year: str | None
+    cover_jpeg: bytes | None
+    genre: str = "Audiobook"
+
+
+def tag_m4b_in_place(path: Path, book: BookTags) -> None:
     import mutagen.mp4
     from mutagen import MutagenError
 
@@ -249,19 +252,19 @@ def tag_m4b_in_place(
             mp4.add_tags()
         tags = mp4.tags
         assert tags is not None
-        tags["©nam"] = [clean_text(title)]
-        tags["©alb"] = [clean_text(album)]
-        tags["©ART"] = [clean_text(artist)]
-        tags["aART"] = [clean_text(artist)]
-        tags["©gen"] = [clean_text(genre)]
+        tags["©nam"] = [clean_text(book.title)]
+        tags["©alb"] = [clean_text(book.album)]
+        tags["©ART"] = [clean_text(book.artist)]
+        tags["aART"] = [clean_text(book.artist)]
+        tags["©gen"] = [clean_text(book.genre)]
         tags["stik"] = [2]  # media kind: Audiobook
-        year_text = _year(year)
+        year_text = _year(book.year)
         if year_text:
             tags["©day"] = [year_text]
         elif "©day" in tags:
             del tags["©day"]
-        if cover_jpeg:
-            tags["covr"] = [MP4Cover(cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
+        if book.cover_jpeg:
+            tags["covr"] = [MP4Cover(book.cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
         mp4.save()
     except MutagenError as e:
         raise PackError(f"cannot tag {path}: {e}") from e
@@ -280,16 +283,6 @@ def tag_m4b(
     """Set the iTunes tags of the M4B at ``path`` (title, album, artist, album artist, year,
     genre, front cover, media kind "Audiobook"); other atoms, chapters included, are kept."""
 
-    def edit(tmp: Path) -> None:
-        tag_m4b_in_place(
-            tmp,
-            title=title,
-            album=album,
-            artist=artist,
-            year=year,
-            cover_jpeg=cover_jpeg,
-            genre=genre,
-        )
-
-    _edit_atomically(path, edit)
+    book = BookTags(title, album, artist, year, cover_jpeg, genre)
+    _edit_atomically(path, lambda tmp: tag_m4b_in_place(tmp, book))
     log.debug("tagged %s", path)

@@ -390,25 +390,20 @@ async def _sequential_loop(texts: Sequence[str], voice: str) -> int:
 
 def sequential_edge(fake: Any, texts: Sequence[str], voice: str) -> Sample:
     """A plain loop over edge-tts in this process, one request after the other."""
+    from fake_edge import use_fake_edge
+
     from audiopack.engines.edge import apply_endpoint_override
 
-    names = {**fake.env(), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(names)
     try:
-        apply_endpoint_override()
-        fake.spans.clear()
-        before = os.times()
-        start = time.perf_counter()
-        received = asyncio.run(_sequential_loop(texts, voice))
-        wall = time.perf_counter() - start
-        after = os.times()
+        with use_fake_edge(fake):
+            apply_endpoint_override()
+            fake.spans.clear()
+            before = os.times()
+            start = time.perf_counter()
+            received = asyncio.run(_sequential_loop(texts, voice))
+            wall = time.perf_counter() - start
+            after = os.times()
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         apply_endpoint_override()
     if not received:
         raise RuntimeError("the sequential edge-tts loop received no audio")

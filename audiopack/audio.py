@@ -13,7 +13,6 @@ import functools
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ import numpy as np
 import numpy.typing as npt
 
 from audiopack.errors import ToolError
-from audiopack.ffmpeg import ffmpeg_exe
 from audiopack.model import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -202,11 +200,20 @@ def _gated_loudness(signal: FloatArray) -> float | None:
     energies come from 100 ms hop sums.
     """
     weighted = _k_weighted(signal)
-    step = SAMPLE_RATE // 10  # blocks of 400 ms overlapping by 75 %: four 100 ms hops each
+    step = SAMPLE_RATE // 10
     hops = len(weighted) // step
     if hops < 4:
         return None
-    hop_energy = np.einsum("ij,ij->i", *(weighted[: hops * step].reshape(hops, step),) * 2)
+    return _loudness_from_hops(
+        np.einsum("ij,ij->i", *(weighted[: hops * step].reshape(hops, step),) * 2), step
+    )
+
+
+def _loudness_from_hops(hop_energy: FloatArray, step: int) -> float | None:
+    """Gated loudness from the K-weighted energy of consecutive 100 ms hops of ``step``
+    samples: blocks of 400 ms overlapping by 75 % are four hops each."""
+    if len(hop_energy) < 4:
+        return None
     z = (hop_energy[:-3] + hop_energy[1:-2] + hop_energy[2:-1] + hop_energy[3:]) / (4 * step)
     with np.errstate(divide="ignore"):
         loudness = -0.691 + 10 * np.log10(z)
@@ -222,36 +229,56 @@ def _gated_loudness(signal: FloatArray) -> float | None:
 
 def _running_min(values: FloatArray, size: int) -> FloatArray:
     """Minimum over a centred window of ``size`` (odd), edges padded with 1 (no reduction)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
     half = size // 2
     padded = np.pad(values, half, constant_values=1.0)
-    result: FloatArray = sliding_window_view(padded, size).min(axis=1)
+    count = len(values)
+    result = padded[:count].copy()
+    for shift in range(1, size):
+        np.minimum(result, padded[shift : shift + count], out=result)
+    return result
+
+
+LIMITER_HOP = 48  # 2 ms: the limiter decides its gain per hop and ramps between hops
+
+
+def _hop_peaks(magnitude: FloatArray) -> FloatArray:
+    """The largest magnitude in each LIMITER_HOP (the last hop padded with zeros)."""
+    padded = np.pad(magnitude, (0, (-len(magnitude)) % LIMITER_HOP))
+    peaks: FloatArray = padded.reshape(-1, LIMITER_HOP).max(axis=1)
+    return peaks
+
+
+def _limiter_gains(peaks: FloatArray, ceiling: float) -> FloatArray:
+    """Per-hop gain of a look-ahead limiter: the least gain any sample of a hop needs, spread
+    over the neighbouring hops (6 ms look-ahead and hold) and smoothed."""
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    gain = _running_min(needed, 7)
+    smoothed: FloatArray = np.minimum(
+        np.convolve(gain, np.full(5, 0.2), mode="same"), _running_min(needed, 3)
+    )
+    return smoothed
+
+
+def _per_sample(gain: FloatArray, count: int) -> FloatArray:
+    """Linear ramps from each hop's gain to the next one's, as one per-sample curve."""
+    following = np.append(gain[1:], gain[-1])
+    ramp = np.arange(LIMITER_HOP) / LIMITER_HOP
+    curve = gain[:, None] + (following - gain)[:, None] * ramp[None, :]
+    result: FloatArray = curve.reshape(-1)[:count]
     return result
 
 
 def limit_peaks(signal: FloatArray, ceiling: float) -> FloatArray:
     """A look-ahead peak limiter: smooth gain reduction wherever |signal| would pass ceiling.
 
-    The gain curve is worked out per 2 ms hop (the minimum gain any sample in it needs, spread
-    over the neighbouring hops and smoothed), then interpolated per sample: a hundred times
+    The gain curve is worked out per 2 ms hop, then interpolated per sample: a hundred times
     cheaper than filtering every sample, and never louder than the ceiling (a final clip).
     """
     magnitude = np.abs(signal)
     if magnitude.size == 0 or float(magnitude.max()) <= ceiling:
         return signal
-    hop = 48
-    count = len(signal)
-    # The largest magnitude in each hop decides the gain that hop needs.
-    peaks = np.pad(magnitude, (0, (-count) % hop)).reshape(-1, hop).max(axis=1)
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
-    gain = _running_min(needed, 7)  # 6 ms look-ahead and hold
-    gain = np.minimum(np.convolve(gain, np.full(5, 0.2), mode="same"), _running_min(needed, 3))
-    # Linear ramps from each hop's gain to the next one's, built as one (hops, hop) array.
-    following = np.append(gain[1:], gain[-1])
-    ramp = np.arange(hop) / hop
-    per_sample = (gain[:, None] + (following - gain)[:, None] * ramp[None, :]).reshape(-1)
-    limited: FloatArray = signal * per_sample[:count]
+    gain = _limiter_gains(_hop_peaks(magnitude), ceiling)
+    limited: FloatArray = signal * _per_sample(gain, len(signal))
     return np.clip(limited, -ceiling, ceiling)
 
 
@@ -260,98 +287,148 @@ def normalise_loudness(
 ) -> Int16Array:
     """Bring speech to ``target_lufs`` under a peak ceiling; silence is returned unchanged.
 
-    Limiting peaks lowers the loudness a little, so the gain is corrected and the limiter
-    applied again (speech with a high crest factor needs two or three rounds).
+    Limiting peaks lowers the loudness a little, so the gain that reaches the target after
+    limiting is searched for. The search runs on 2 ms hops, not samples: the signal is
+    K-weighted once, and the limiter (a slowly varying gain) scales each hop's K-weighted
+    energy by its mean squared gain. Only the final gain curve is applied per sample.
     """
-    loudness = integrated_loudness(samples)
-    if loudness is None:
+    if len(samples) < SAMPLE_RATE // 2 or not np.any(samples):
         return samples
     source = samples.astype(np.float64) / 32768.0
-    # Loudness scales exactly with gain; only the limiter changes it, so measure its effect once
-    # and correct for it.
-    gain_db = target_lufs - loudness
-    signal = limit_peaks(source * 10 ** (gain_db / 20), PEAK_LIMIT)
-    for _ in range(2):
-        measured = _loudness_of(signal)
-        if measured is None or abs(measured - target_lufs) <= 0.2:
+    weighted = _k_weighted(source)
+    count = len(source)
+    hops = -(-count // LIMITER_HOP)
+    squared = np.pad(weighted * weighted, (0, hops * LIMITER_HOP - count))
+    energy = squared.reshape(hops, LIMITER_HOP).sum(axis=1)
+    peaks = _hop_peaks(np.abs(source))
+    per_block = (SAMPLE_RATE // 10) // LIMITER_HOP  # 2 ms hops in a 100 ms gating hop
+    blocks = hops // per_block
+
+    def loudness_at(gain_db: float) -> tuple[float | None, FloatArray]:
+        linear = 10 ** (gain_db / 20)
+        gains = _limiter_gains(peaks * linear, PEAK_LIMIT)
+        following = np.append(gains[1:], gains[-1])
+        mean_square = (gains * gains + gains * following + following * following) / 3
+        scaled = energy * mean_square * (linear * linear)
+        grouped = scaled[: blocks * per_block].reshape(blocks, per_block).sum(axis=1)
+        return _loudness_from_hops(grouped, per_block * LIMITER_HOP), gains
+
+    unlimited, _ = loudness_at(0.0)
+    if unlimited is None:
+        return samples
+    # Loudness rises monotonically with gain and exactly 1 LU per dB until the limiter acts:
+    # secant steps from the unlimited guess converge in two or three rounds.
+    gain_db = target_lufs - unlimited
+    measured, gains = loudness_at(gain_db)
+    previous: tuple[float, float] | None = None
+    for _ in range(8):
+        if measured is None or abs(measured - target_lufs) <= 0.02:
             break
-        # Limiting more to reach a higher gain loses a little more again: aim slightly above.
-        gain_db += (target_lufs - measured) * 1.3
-        signal = limit_peaks(source * 10 ** (gain_db / 20), PEAK_LIMIT)
+        slope = 1.0
+        if previous is not None and abs(measured - previous[1]) > 1e-6:
+            slope = max(0.2, (measured - previous[1]) / (gain_db - previous[0]))
+        previous = (gain_db, measured)
+        gain_db += (target_lufs - measured) / slope
+        measured, gains = loudness_at(gain_db)
+    signal = source * (10 ** (gain_db / 20)) * _per_sample(gains, count)
+    np.clip(signal, -PEAK_LIMIT, PEAK_LIMIT, out=signal)
     return np.round(signal * 32767.0).astype("<i2")
-
-
-def _loudness_of(signal: FloatArray) -> float | None:
-    return _gated_loudness(signal)
 
 
 @dataclass(frozen=True)
 class Codec:
-    """One output encoding of pieces: a file suffix and the ffmpeg arguments that make it."""
+    """One output encoding of pieces: ``mp3`` (LAME through lameenc) or ``aac`` (FFmpeg's
+    native AAC encoder through PyAV), at a constant bitrate.
+
+    Both encoders run in-process on the encoding threads (they release the GIL): an ffmpeg
+    process per piece spends as much CPU handing frames between its own threads as LAME
+    spends encoding them.
+    """
 
     suffix: str
-    args: tuple[str, ...]
+    bitrate_k: int
 
     @property
     def tag(self) -> str:
-        return self.suffix + ":" + " ".join(self.args)
+        """What decides the encoded bytes: part of every piece's cache key."""
+        settings = {"mp3": "lame cbr q7", "aac": "lavc aac fast nopns notns"}[self.suffix]
+        return f"{self.suffix}:{self.bitrate_k}k {settings}"
 
 
 def mp3_codec(bitrate_k: int) -> Codec:
-    return Codec(
-        "mp3",
-        ("-c:a", "libmp3lame", "-b:a", f"{bitrate_k}k", "-compression_level", "7",
-         "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3"),
-    )  # fmt: skip
+    return Codec("mp3", bitrate_k)
 
 
 def aac_codec(bitrate_k: int) -> Codec:
-    # The fast coder is four times quicker than twoloop, and noise substitution and temporal
-    # shaping add little to speech at this bitrate: together a third of the encoding time.
-    return Codec(
-        "aac",
-        (
-            "-c:a",
+    return Codec("aac", bitrate_k)
+
+
+def _encode_mp3(samples: Int16Array, bitrate_k: int) -> bytes:
+    """Raw MPEG-2 layer III frames (no Xing header, no tags) at SAMPLE_RATE."""
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate_k)
+    encoder.set_in_sample_rate(SAMPLE_RATE)
+    encoder.set_out_sample_rate(SAMPLE_RATE)  # LAME would resample at low bitrates
+    encoder.set_channels(1)
+    encoder.set_quality(7)  # LAME -q 7: fast, and indistinguishable for speech at 64 kbps
+    return bytes(encoder.encode(samples.tobytes()) + encoder.flush())
+
+
+def _encode_aac(samples: Int16Array, bitrate_k: int) -> bytes:
+    """ADTS AAC-LC frames at SAMPLE_RATE."""
+    import io
+    from fractions import Fraction
+
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="adts") as container:
+        # The fast coder is four times quicker than twoloop, and noise substitution and
+        # temporal shaping add little to speech at this bitrate: a third of the time.
+        stream = container.add_stream(
             "aac",
-            "-aac_coder",
-            "fast",
-            "-aac_pns",
-            "0",
-            "-aac_tns",
-            "0",
-            "-b:a",
-            f"{bitrate_k}k",
-            "-f",
-            "adts",
-        ),
-    )
+            rate=SAMPLE_RATE,
+            layout="mono",
+            options={"aac_coder": "fast", "aac_pns": "0", "aac_tns": "0"},
+        )
+        stream.bit_rate = bitrate_k * 1000
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples).reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        frame.pts = 0
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+_ENCODERS: dict[str, Callable[[Int16Array, int], bytes]] = {
+    "mp3": _encode_mp3,
+    "aac": _encode_aac,
+}
 
 
 def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> None:
-    """Encode PCM into each (codec, path) in one ffmpeg run; each file appears atomically."""
-    if not outputs:
-        return
-    temps: list[tuple[Path, Path]] = []
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"]  # fmt: skip
+    """Encode PCM into each (codec, path); each file appears atomically."""
     for codec, path in outputs:
+        try:
+            data = _ENCODERS[codec.suffix](samples, codec.bitrate_k)
+        except Exception as e:  # the encoders raise their own types (av.FFmpegError, ...)
+            raise ToolError(f"cannot encode {codec.suffix.upper()} audio: {e}") from e
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".enc-", suffix="." + codec.suffix, dir=path.parent)
-        os.close(fd)
-        temps.append((Path(name), path))
-        args += [*codec.args, "-y", name]
-    try:
-        result = subprocess.run(args, input=samples.tobytes(), capture_output=True, check=False)
-        if result.returncode != 0:
-            lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ToolError(f"ffmpeg failed to encode audio: {lines[-1] if lines else '?'}")
-        for temp, final in temps:
-            os.replace(temp, final)
-    except OSError as e:
-        raise ToolError(f"cannot run ffmpeg: {e}") from e
-    finally:
-        for temp, _ in temps:
-            temp.unlink(missing_ok=True)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(name, path)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
 
 
 def mp3_frame_count(data: bytes) -> int:

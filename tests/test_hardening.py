@@ -150,23 +150,30 @@ def test_disk_full_keeps_previous_pack(
     assert not list((out / ".audiopack").glob("staging-*"))
 
 
-def test_ffmpeg_failure_is_one_clear_error(
+def test_encoder_failure_is_one_clear_error(
     short_script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import numpy as np
+
     import audiopack.audio as audio_module
 
-    monkeypatch.setattr(audio_module, "ffmpeg_exe", lambda: "/bin/false")
+    def broken(samples: object, bitrate_k: int) -> bytes:
+        raise RuntimeError("lame_init_params failed")
+
+    monkeypatch.setitem(audio_module._ENCODERS, "mp3", broken)
+    previous = tmp_path / "p"
     result = CliRunner().invoke(
-        main, ["build", str(short_script), "-o", str(tmp_path / "p"), "--engine", "espeak"]
+        main, ["build", str(short_script), "-o", str(previous), "--engine", "espeak"]
     )
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ffmpeg failed")
+    assert result.output.startswith("Error: cannot encode MP3 audio: lame_init_params failed")
     assert "Traceback" not in result.output
+    assert not list(previous.glob("*.mp3"))
     with pytest.raises(ToolError):
         audio_module.encode_pcm(
-            __import__("numpy").zeros(100, dtype="<i2"),
-            [(audio_module.mp3_codec(64), tmp_path / "x.mp3")],
+            np.zeros(100, dtype="<i2"), [(audio_module.mp3_codec(64), tmp_path / "x.mp3")]
         )
+    assert not (tmp_path / "x.mp3").exists()
 
 
 def test_unwritable_output_is_one_clear_error(short_script: Path, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 Timing
 ------
-The parts are joined by plain ADTS frame concatenation, and ffmpeg writes no edit list for
-ADTS input (ADTS cannot say how much encoder delay it has). The M4B's timeline is therefore
+The parts' AAC frames are joined as they are (audiopack.mp4), with no edit list, as ffmpeg
+does for ADTS input (ADTS cannot say how much encoder delay it has). The M4B's timeline is therefore
 exactly the decoded timeline of the joined parts, priming samples included: part k starts
 at the sum of the decoded lengths (frames × 1024) of the parts before it, and the audio of
 its PCM sample 0 is heard 1024 samples (ffmpeg's AAC priming) after that. Chapter marks
@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from audiopack.errors import PackError, ToolError
-from audiopack.ffmpeg import run_ffmpeg
+from audiopack.mp4 import AdtsStream, parse_adts, write_m4b_file
 from audiopack.tags import BookTags, clean_text, tag_m4b_in_place
 
 log = logging.getLogger(__name__)
@@ -43,22 +42,6 @@ PRIMING_SAMPLES = 1024
 FRAME_SAMPLES = 1024
 #: The Nero "chpl" atom that players read stores a title in at most 255 UTF-8 bytes.
 MAX_TITLE_BYTES = 255
-
-_ADTS_RATES = (
-    96000,
-    88200,
-    64000,
-    48000,
-    44100,
-    32000,
-    24000,
-    22050,
-    16000,
-    12000,
-    11025,
-    8000,
-    7350,
-)
 
 
 @dataclass(frozen=True)
@@ -76,37 +59,8 @@ class AdtsInfo:
 
 def adts_info(data: bytes, name: str = "AAC data") -> AdtsInfo:
     """Count the AAC frames of an ADTS stream; PackError when it is not one."""
-    pos = 0
-    frames = 0
-    rate = channels = 0
-    size = len(data)
-    while pos < size:
-        if size - pos < 7 or data[pos] != 0xFF or data[pos + 1] & 0xF6 != 0xF0:
-            raise PackError(f"{name} is not ADTS AAC (bad frame header at byte {pos})")
-        rate_index = (data[pos + 2] >> 2) & 0x0F
-        chans = ((data[pos + 2] & 0x01) << 2) | (data[pos + 3] >> 6)
-        length = ((data[pos + 3] & 0x03) << 11) | (data[pos + 4] << 3) | (data[pos + 5] >> 5)
-        if rate_index >= len(_ADTS_RATES) or length < 7 or pos + length > size:
-            raise PackError(f"{name} is not ADTS AAC (bad frame at byte {pos})")
-        if frames == 0:
-            rate, channels = _ADTS_RATES[rate_index], chans
-        elif (_ADTS_RATES[rate_index], chans) != (rate, channels):
-            raise PackError(f"{name}: sample rate or channels change at byte {pos}")
-        frames += (data[pos + 6] & 0x03) + 1
-        pos += length
-    if frames == 0:
-        raise PackError(f"{name} holds no AAC audio")
-    return AdtsInfo(frames=frames, sample_rate=rate, channels=channels)
-
-
-def _escape(value: str) -> str:
-    """Escape a key or value for an FFMETADATA1 file."""
-    out = []
-    for ch in value:
-        if ch in "=;#\\\n":
-            out.append("\\")
-        out.append(ch)
-    return "".join(out)
+    stream = parse_adts(data, name)
+    return AdtsInfo(len(stream.payloads), stream.sample_rate, stream.channels)
 
 
 def fit_title(title: str, max_bytes: int = MAX_TITLE_BYTES) -> str:
@@ -118,27 +72,6 @@ def fit_title(title: str, max_bytes: int = MAX_TITLE_BYTES) -> str:
     budget = max_bytes - len(ellipsis.encode("utf-8"))
     cut = title.encode("utf-8")[:budget].decode("utf-8", "ignore")
     return cut.rstrip() + ellipsis
-
-
-def ffmetadata(
-    metadata: Mapping[str, str],
-    chapters: Sequence[tuple[str, int, int]],
-) -> str:
-    """An FFMETADATA1 document: global ``metadata`` and chapters ``(title, start_ms, end_ms)``."""
-    lines = [";FFMETADATA1"]
-    for key, value in metadata.items():
-        if key and value:
-            lines.append(f"{_escape(key)}={_escape(value)}")
-    for title, start, end in chapters:
-        lines += [
-            "",
-            "[CHAPTER]",
-            "TIMEBASE=1/1000",
-            f"START={start}",
-            f"END={end}",
-            f"title={_escape(title)}",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def map_chapter_starts(
@@ -198,103 +131,86 @@ def write_m4b(
     end). With ``part_durations`` (PCM seconds of each part) the starts are taken in the
     speech timeline instead and moved onto the file's.
     ``metadata`` keys: "title", "album" (default: title), "artist", "date" or "year",
-    "genre" (default "Audiobook"), "comment"; all go into the file, the first five also as
-    iTunes tags with ``cover_jpeg`` as the cover and media kind "Audiobook".
+    "genre" (default "Audiobook"), "comment": iTunes tags, with ``cover_jpeg`` as the cover
+    and media kind "Audiobook".
     Written to a temporary file beside ``dest`` and then moved over it. PackError for
-    unreadable or non-ADTS parts and unwritable folders, ToolError when ffmpeg fails.
+    unreadable or non-ADTS parts and unwritable folders.
     """
     if not aac_parts:
         raise PackError(f"cannot write {dest}: no audio parts")
     if not dest.parent.is_dir():
         raise PackError(f"cannot write {dest}: folder {dest.parent} does not exist")
 
-    infos: list[AdtsInfo] = []
-    try:
-        work = Path(tempfile.mkdtemp(prefix=".audiopack-m4b-", dir=dest.parent))
-    except OSError as e:
-        raise PackError(f"cannot write {dest}: {e}") from e
-    try:
-        joined = work / "joined.aac"
+    streams: list[AdtsStream] = []
+    for part in aac_parts:
         try:
-            with joined.open("wb") as out:
-                for part in aac_parts:
-                    data = part.read_bytes()
-                    info = adts_info(data, str(part))
-                    if infos and (info.sample_rate, info.channels) != (
-                        infos[0].sample_rate,
-                        infos[0].channels,
-                    ):
-                        raise PackError(
-                            f"{part}: {info.sample_rate} Hz/{info.channels} ch differs from "
-                            f"{aac_parts[0]} ({infos[0].sample_rate} Hz/{infos[0].channels} ch)"
-                        )
-                    infos.append(info)
-                    out.write(data)
+            data = part.read_bytes()
         except OSError as e:
             raise PackError(f"cannot join the AAC parts for {dest}: {e}") from e
+        stream = parse_adts(data, str(part))
+        first = streams[0] if streams else stream
+        if (stream.sample_rate, stream.channels) != (first.sample_rate, first.channels):
+            raise PackError(
+                f"{part}: {stream.sample_rate} Hz/{stream.channels} ch differs from "
+                f"{aac_parts[0]} ({first.sample_rate} Hz/{first.channels} ch)"
+            )
+        streams.append(stream)
+    infos = [AdtsInfo(len(s.payloads), s.sample_rate, s.channels) for s in streams]
+    joined = AdtsStream(
+        tuple(payload for s in streams for payload in s.payloads),
+        streams[0].sample_rate,
+        streams[0].channels,
+        streams[0].object_type,
+    )
 
-        total_actual = sum(info.duration_s for info in infos)
-        expected = total_actual if part_durations is None else sum(part_durations)
-        if abs(expected - total_s) > 0.05:
-            log.warning("M4B: total_s is %.3f s but the parts add up to %.3f s", total_s, expected)
-        log.debug("M4B: %d parts, %.3f s decoded", len(infos), total_actual)
+    total_actual = sum(info.duration_s for info in infos)
+    expected = total_actual if part_durations is None else sum(part_durations)
+    if abs(expected - total_s) > 0.05:
+        log.warning("M4B: total_s is %.3f s but the parts add up to %.3f s", total_s, expected)
+    log.debug("M4B: %d parts, %.3f s decoded", len(infos), total_actual)
 
-        starts_s = [s for _, s in chapters]
-        if part_durations is not None:
-            starts_s = map_chapter_starts(starts_s, infos, part_durations)
-        total_ms = round(total_actual * 1000)
-        starts_ms = [min(max(0, round(s * 1000)), total_ms) for s in starts_s]
-        marks: list[tuple[str, int, int]] = []
-        for i, ((title, _), start) in enumerate(zip(chapters, starts_ms, strict=True)):
-            end = starts_ms[i + 1] if i + 1 < len(starts_ms) else total_ms
-            marks.append((fit_title(title), start, max(start, end)))
+    starts_s = [s for _, s in chapters]
+    if part_durations is not None:
+        starts_s = map_chapter_starts(starts_s, infos, part_durations)
+    total_ms = round(total_actual * 1000)
+    starts_ms = [min(max(0, round(s * 1000)), total_ms) for s in starts_s]
+    marks: list[tuple[str, int, int]] = []
+    for i, ((title, _), start) in enumerate(zip(chapters, starts_ms, strict=True)):
+        end = starts_ms[i + 1] if i + 1 < len(starts_ms) else total_ms
+        marks.append((fit_title(title), start, max(start, end)))
 
-        meta = {k: clean_text(v, multiline=True) for k, v in metadata.items() if v}
-        if "year" in meta:
-            meta.setdefault("date", meta.pop("year"))
-        meta_file = work / "chapters.txt"
-        out_file = work / "book.m4b"
+    meta = {k: clean_text(v, multiline=True) for k, v in metadata.items() if v}
+    title = meta.get("title", "")
+    tags = BookTags(
+        title=title,
+        album=meta.get("album") or title,
+        artist=meta.get("artist", ""),
+        year=meta.get("date") or meta.get("year"),
+        cover_jpeg=cover_jpeg,
+        genre=meta.get("genre") or "Audiobook",
+        comment=meta.get("comment", ""),
+    )
+    try:
+        fd, name = tempfile.mkstemp(prefix=".audiopack-m4b-", suffix=".m4b", dir=dest.parent)
+        os.close(fd)
+    except OSError as e:
+        raise PackError(f"cannot write {dest}: {e}") from e
+    out_file = Path(name)
+    try:
         try:
-            meta_file.write_text(ffmetadata(meta, marks), encoding="utf-8")
+            write_m4b_file(out_file, joined, marks)
         except OSError as e:
-            raise PackError(f"cannot write {meta_file}: {e}") from e
-        run_ffmpeg(
-            [
-                "-y",
-                "-f", "aac", "-i", str(joined),
-                "-f", "ffmetadata", "-i", str(meta_file),
-                "-map", "0:a:0",
-                "-map_metadata", "1",
-                "-map_chapters", "1",
-                "-c", "copy",
-                "-movflags", "+faststart",
-                # The default movie timescale (28224000) overflows the QuickTime chapter
-                # track's 32-bit sample durations for chapters over ~76 s: players that read
-                # that track (Apple Books) then see one broken chapter.
-                "-movie_timescale", "1000",
-                "-f", "ipod",
-                str(out_file),
-            ]
-        )  # fmt: skip
-        title = meta.get("title", "")
-        tags = BookTags(
-            title=title,
-            album=meta.get("album") or title,
-            artist=meta.get("artist", ""),
-            year=meta.get("date"),
-            cover_jpeg=cover_jpeg,
-            genre=meta.get("genre") or "Audiobook",
-        )
+            raise PackError(f"cannot write {dest}: {e.strerror or e}") from e
         tag_m4b_in_place(out_file, tags)
         written = read_m4b_chapters(out_file)
         if [t for t, _ in written] != [t for t, _, _ in marks]:
-            raise ToolError(f"ffmpeg did not write the chapter marks of {dest} as given")
+            raise ToolError(f"the chapter marks of {dest} do not read back as written")
         try:
             os.replace(out_file, dest)
         except OSError as e:
             raise PackError(f"cannot write {dest}: {e}") from e
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        out_file.unlink(missing_ok=True)
     log.info("wrote %s (%d chapters, %.1f min)", dest, len(marks), total_actual / 60)
 
 

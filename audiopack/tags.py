@@ -238,6 +238,7 @@ class BookTags:
     year: str | None
     cover_jpeg: bytes | None
     genre: str = "Audiobook"
+    comment: str = ""
 
 
 def tag_m4b_in_place(path: Path, book: BookTags) -> None:
@@ -258,6 +259,8 @@ def tag_m4b_in_place(path: Path, book: BookTags) -> None:
         tags["aART"] = [clean_text(book.artist)]
         tags["©gen"] = [clean_text(book.genre)]
         tags["stik"] = [2]  # media kind: Audiobook
+        if book.comment:
+            tags["©cmt"] = [clean_text(book.comment, multiline=True)]
         year_text = _year(book.year)
         if year_text:
             tags["©day"] = [year_text]

@@ -15,13 +15,12 @@ from PIL import Image
 from audiopack.book import (
     AdtsInfo,
     adts_info,
-    ffmetadata,
     fit_title,
     map_chapter_starts,
     read_m4b_chapters,
     write_m4b,
 )
-from audiopack.errors import PackError, ToolError
+from audiopack.errors import PackError
 from audiopack.ffmpeg import decode_file_to_pcm, run_ffmpeg
 from audiopack.model import SAMPLE_RATE
 
@@ -229,16 +228,19 @@ def test_missing_part_is_pack_error(tmp_path: Path, book: Book) -> None:
         _write(tmp_path / "no" / "book.m4b", book)
 
 
-def test_ffmpeg_failure_is_tool_error_and_cleans_up(
+def test_full_disk_is_pack_error_and_cleans_up(
     tmp_path: Path, book: Book, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import errno
+
     import audiopack.book
 
-    def fail(args: object, stdin: bytes | None = None) -> bytes:
-        raise ToolError("ffmpeg failed: boom")
+    def full(dest: Path, *args: object) -> None:
+        dest.write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(audiopack.book, "run_ffmpeg", fail)
-    with pytest.raises(ToolError, match="boom"):
+    monkeypatch.setattr(audiopack.book, "write_m4b_file", full)
+    with pytest.raises(PackError, match="No space left on device"):
         _write(tmp_path / "book.m4b", book)
     assert list(tmp_path.iterdir()) == []
 
@@ -274,14 +276,6 @@ def test_adts_info(book: Book) -> None:
         adts_info(b"")
     with pytest.raises(PackError):
         adts_info(book.parts[0].read_bytes()[:-3])  # truncated last frame
-
-
-def test_ffmetadata_escapes() -> None:
-    text = ffmetadata({"title": "a=b;c#d\\e\nf", "empty": ""}, [("x=y", 0, 1500)])
-    assert text.splitlines()[:2] == [";FFMETADATA1", "title=a\\=b\\;c\\#d\\\\e\\"]
-    assert text.splitlines()[2] == "f"
-    assert "empty" not in text
-    assert "[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=x\\=y\n" in text
 
 
 def test_fit_title() -> None:

@@ -94,7 +94,7 @@ def test_safe_component(title: str) -> None:
 
 def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
     from audiopack.audio import mp3_codec
-    from audiopack.plan import REQUEST_MAX_CHARS, Pauses, make_plan
+    from audiopack.plan import REQUEST_MAX_CHARS, SENTENCE_MAX_CHARS, Pauses, make_plan
     from audiopack.speech import SpeechOptions
     from audiopack.structure import load_manuscript
 
@@ -110,7 +110,11 @@ def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
     assert all(len(piece.segments) == 1 for piece in pieces)
     segments = [s for piece in pieces for s in piece.segments]
     assert len(segments) > 50
-    assert all(len("".join(s.texts)) <= REQUEST_MAX_CHARS for s in segments)
+    # A request holds sentences up to REQUEST_MAX_CHARS, or one sentence cut to at most
+    # SENTENCE_MAX_CHARS.
+    for segment in segments:
+        limit = REQUEST_MAX_CHARS if len(segment.texts) > 1 else SENTENCE_MAX_CHARS
+        assert len("".join(segment.texts)) <= limit
     assert all(len("".join(s.texts).encode("utf-8")) < 4096 // 3 for s in segments)
 
 

@@ -7,6 +7,9 @@ from typing import Protocol
 
 from audiopack.model import Clip
 
+#: Points the edge engine at another service (the tests' local fake): a ws:// or wss:// URL.
+EDGE_URL_ENV = "AUDIOPACK_EDGE_URL"
+
 
 class Engine(Protocol):
     """A text-to-speech engine.

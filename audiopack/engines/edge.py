@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import numpy as np
 
+from audiopack.engines import EDGE_URL_ENV
 from audiopack.engines.voices import BUILTIN_ZH_VOICES, VoiceInfo, check_voice
 from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError, ToolError
 from audiopack.ffmpeg import decode_to_pcm, ffmpeg_exe
@@ -72,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENV_URL = "AUDIOPACK_EDGE_URL"
+ENV_URL = EDGE_URL_ENV
 ENV_VOICES_URL = "AUDIOPACK_EDGE_VOICES_URL"
 DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
 

@@ -128,26 +128,20 @@ class _Library:
         return b"".join(self._chunks)
 
 
-def _audio_segment() -> Any:
-    """pydub's AudioSegment, imported quietly: it warns when ffmpeg is not on PATH (we find
-    ffmpeg ourselves) and about audioop's deprecation."""
+def _resample(pcm: bytes, rate: int) -> bytes:
+    """eSpeak NG speaks at 22.05 kHz; pieces are 24 kHz. audioop's rate converter (C,
+    streaming) is what pydub uses; importing it directly skips pydub, which looks for ffmpeg
+    on every import."""
+    if rate == SAMPLE_RATE or not pcm:
+        return pcm
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pydub import AudioSegment
+        warnings.simplefilter("ignore", DeprecationWarning)  # audioop on Python 3.11/3.12
+        import audioop
 
-    from audiopack.ffmpeg import ffmpeg_exe
-
-    AudioSegment.converter = ffmpeg_exe()
-    return AudioSegment
-
-
-def _resample(pcm: bytes, rate: int) -> bytes:
-    if rate == SAMPLE_RATE or not pcm:
-        return pcm
-    segment = _audio_segment()(data=pcm, sample_width=2, frame_rate=rate, channels=1)
-    return bytes(segment.set_frame_rate(SAMPLE_RATE).raw_data)
+    converted, _state = audioop.ratecv(pcm, 2, 1, rate, SAMPLE_RATE, None)
+    return bytes(converted)
 
 
 class EspeakEngine:

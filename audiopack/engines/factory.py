@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from audiopack.config import BuildConfig
-from audiopack.engines import Engine
+from audiopack.engines import EDGE_URL_ENV, Engine
 from audiopack.errors import EngineUnavailableError
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 3.0
+#: Where edge-tts connects unless AUDIOPACK_EDGE_URL says otherwise (see engines.edge).
+SERVICE_HOST, SERVICE_PORT = "speech.platform.bing.com", 443
 
 
 @dataclass(frozen=True)
@@ -24,11 +31,13 @@ class EngineChoice:
 async def open_engine(config: BuildConfig) -> EngineChoice:
     if config.engine == "espeak":
         return EngineChoice(_espeak(config))
-    from audiopack.engines import edge
-
     if config.engine == "edge":
         return EngineChoice(await _edge(config))
-    reason = await edge.probe(timeout_s=PROBE_TIMEOUT_S, proxy=config.proxy)
+    reason = await unreachable(config.proxy, PROBE_TIMEOUT_S)
+    if reason is None:
+        from audiopack.engines import edge
+
+        reason = await edge.probe(timeout_s=PROBE_TIMEOUT_S, proxy=config.proxy)
     if reason is None:
         return EngineChoice(await _edge(config))
     log.warning("Edge voices unreachable (%s); using the offline engine", reason)
@@ -53,3 +62,39 @@ async def _edge(config: BuildConfig) -> Engine:
         )  # fmt: skip
     except ImportError as e:  # pragma: no cover - edge-tts is a dependency
         raise EngineUnavailableError("the edge engine needs edge-tts: pip install edge-tts") from e
+
+
+async def unreachable(proxy: str | None, timeout_s: float) -> str | None:
+    """A reason when the speech service's host cannot even be connected to, else None.
+
+    Offline, this answers in milliseconds without importing the edge engine (aiohttp and
+    edge-tts cost a quarter of a second to import, more than a whole no-op rebuild). Through a
+    proxy nothing is known until the real probe runs, so None.
+    """
+    if proxy:
+        return None
+    url = os.environ.get(EDGE_URL_ENV, "").strip()
+    parts = urlsplit(url) if url else None
+    if parts is not None and parts.scheme in ("ws", "wss") and parts.hostname:
+        try:
+            port = parts.port or (443 if parts.scheme == "wss" else 80)
+        except ValueError:
+            return None  # the real probe reports the malformed URL
+        host = parts.hostname
+    elif url:
+        return None  # the real probe reports the malformed URL
+    else:
+        host, port = SERVICE_HOST, SERVICE_PORT
+    try:
+        async with asyncio.timeout(timeout_s):
+            _reader, writer = await asyncio.open_connection(host, port)
+    except TimeoutError:
+        return f"cannot reach {host}: no answer within {timeout_s:g} s"
+    except socket.gaierror:
+        return f"cannot reach {host}: DNS lookup failed"
+    except OSError as e:
+        return f"cannot reach {host}: connection failed ({(e.strerror or str(e)).lower()})"
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return None

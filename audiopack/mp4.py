@@ -1,0 +1,267 @@
+"""A minimal MP4 (M4B) writer for one AAC-LC track with chapters, built from ADTS frames.
+
+Every edit rewrites the whole audiobook, and a general muxer (ffmpeg, even in-process) spends
+most of its time handing 47 frames a second through its packet machinery. The layout needed
+here is small and fixed, so it is written directly, the way ffmpeg's ``ipod`` muxer lays it
+out with ``+faststart``::
+
+    ftyp  moov[mvhd  trak(audio, tref chap -> 2)  trak(chapter text)  udta[chpl]]  mdat
+
+* the audio track: one ``mp4a`` sample entry (AudioSpecificConfig from the ADTS headers), a
+  constant 1024-sample duration per frame, chunks of about a second; no edit list, so the
+  timeline is the decoded frames, priming included (as ffmpeg writes ADTS input);
+* chapters twice, as players read one or the other: a QuickTime chapter track (text samples
+  referenced by the audio track's ``tref/chap``; Apple) and a Nero ``chpl`` list (most others);
+* the ``mdat`` holds the chapter texts, then the raw AAC frames (ADTS headers stripped).
+
+Tags and the cover are added afterwards by mutagen (audiopack.tags).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from audiopack.errors import PackError
+
+ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025,
+              8000, 7350)  # fmt: skip
+FRAME_SAMPLES = 1024
+MOVIE_TIMESCALE = 1000  # milliseconds: chapter durations stay far from 32-bit overflow
+FRAMES_PER_CHUNK = 24  # about a second of audio per chunk at 24 kHz
+_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+_LANGUAGE_UND = 0x55C4
+# The QuickTime text sample description and base media header ffmpeg writes for chapters.
+_TEXT_SAMPLE_ENTRY = bytes.fromhex(
+    "00000000000000010000000100000000000000000000000000000000000000010000000000000000000d66"
+    "7461620001000100"
+)
+_GMHD_BODY = bytes.fromhex(
+    "00000018676d696e000000000040800080008000000000000000002c7465787400010000000000000000"
+    "000000000000000100000000000000000000000000004000000000"
+)
+_ENCD_UTF8 = bytes.fromhex("0000000c656e636400000100")
+
+
+@dataclass(frozen=True)
+class AdtsStream:
+    """The raw AAC frames of ADTS data (headers stripped) and what the headers say."""
+
+    payloads: tuple[bytes, ...]
+    sample_rate: int
+    channels: int
+    object_type: int  # MPEG-4 audio object type (2 = AAC-LC)
+
+    @property
+    def duration_samples(self) -> int:
+        return len(self.payloads) * FRAME_SAMPLES
+
+
+def parse_adts(data: bytes, name: str = "AAC data") -> AdtsStream:
+    """Split ADTS data into raw frames; PackError when it is not one stream of ADTS AAC."""
+    payloads: list[bytes] = []
+    config: tuple[int, int, int] | None = None
+    pos, size = 0, len(data)
+    view = memoryview(data)
+    while pos < size:
+        if size - pos < 7 or data[pos] != 0xFF or data[pos + 1] & 0xF6 != 0xF0:
+            raise PackError(f"{name} is not ADTS AAC (bad frame header at byte {pos})")
+        header = data[pos + 1 : pos + 7]
+        protection_absent = header[0] & 1
+        profile = header[1] >> 6
+        rate_index = (header[1] >> 2) & 0x0F
+        channels = ((header[1] & 1) << 2) | (header[2] >> 6)
+        length = ((header[2] & 3) << 11) | (header[3] << 3) | (header[4] >> 5)
+        blocks = (header[5] & 3) + 1
+        header_size = 7 if protection_absent else 9
+        if rate_index >= len(ADTS_RATES) or length <= header_size or pos + length > size:
+            raise PackError(f"{name} is not ADTS AAC (bad frame at byte {pos})")
+        if blocks != 1:
+            raise PackError(f"{name}: ADTS frames with {blocks} raw blocks are not supported")
+        frame_config = (profile + 1, rate_index, channels)
+        if config is None:
+            config = frame_config
+        elif frame_config != config:
+            raise PackError(f"{name}: the audio format changes at byte {pos}")
+        payloads.append(bytes(view[pos + header_size : pos + length]))
+        pos += length
+    if config is None:
+        raise PackError(f"{name} holds no AAC audio")
+    object_type, rate_index, channels = config
+    return AdtsStream(tuple(payloads), ADTS_RATES[rate_index], channels, object_type)
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    body = b"".join(parts)
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def _full_box(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
+
+
+def _descriptor(tag: int, body: bytes) -> bytes:
+    # ffmpeg writes descriptor sizes in the four-byte form; readers accept both.
+    size = len(body)
+    return bytes([tag, 0x80 | (size >> 21) & 0x7F, 0x80 | (size >> 14) & 0x7F,
+                  0x80 | (size >> 7) & 0x7F, size & 0x7F]) + body  # fmt: skip
+
+
+def _esds(stream: AdtsStream, max_frame: int, bitrate: int) -> bytes:
+    rate_index = ADTS_RATES.index(stream.sample_rate)
+    audio_config = struct.pack(
+        ">H", (stream.object_type << 11) | (rate_index << 7) | (stream.channels << 3)
+    )
+    decoder_config = _descriptor(
+        0x04,
+        struct.pack(">BB", 0x40, 0x15)  # MPEG-4 audio, audio stream
+        + max_frame.to_bytes(3, "big")
+        + struct.pack(">II", bitrate, bitrate)
+        + _descriptor(0x05, audio_config),
+    )
+    es = _descriptor(0x03, struct.pack(">HB", 1, 0) + decoder_config + _descriptor(0x06, b"\x02"))
+    return _full_box(b"esds", 0, 0, es)
+
+
+def _tkhd(track_id: int, flags: int, duration: int, volume: int) -> bytes:
+    return _full_box(
+        b"tkhd", 0, flags,
+        struct.pack(">IIIII", 0, 0, track_id, 0, duration), b"\0" * 8,
+        struct.pack(">hhhH", 0, 0, volume, 0), _MATRIX, struct.pack(">II", 0, 0),
+    )  # fmt: skip
+
+
+def _mdhd(timescale: int, duration: int) -> bytes:
+    return _full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, timescale, duration,
+                                                 _LANGUAGE_UND, 0))  # fmt: skip
+
+
+def _hdlr(handler: bytes, name: bytes) -> bytes:
+    return _full_box(b"hdlr", 0, 0, struct.pack(">I4s", 0, handler), b"\0" * 12, name + b"\0")
+
+
+def _dinf() -> bytes:
+    return _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1)))
+
+
+def _chunks(sizes: Sequence[int], per_chunk: int) -> Iterator[tuple[int, int]]:
+    """(first sample, sample count) of each chunk."""
+    for first in range(0, len(sizes), per_chunk):
+        yield first, min(per_chunk, len(sizes) - first)
+
+
+def _stsc(counts: Sequence[int]) -> bytes:
+    entries: list[tuple[int, int]] = []
+    for number, count in enumerate(counts, 1):
+        if not entries or entries[-1][1] != count:
+            entries.append((number, count))
+    packed = b"".join(struct.pack(">III", first, count, 1) for first, count in entries)
+    return _full_box(b"stsc", 0, 0, struct.pack(">I", len(entries)), packed)
+
+
+def _stsz(sizes: Sequence[int]) -> bytes:
+    return _full_box(b"stsz", 0, 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes))
+
+
+def _chunk_offsets(offsets: Sequence[int], wide: bool) -> bytes:
+    if wide:
+        return _full_box(b"co64", 0, 0, struct.pack(f">I{len(offsets)}Q", len(offsets), *offsets))
+    return _full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets))
+
+
+def _chapter_sample(title: str) -> bytes:
+    text = title.encode("utf-8")[:0xFFFF]
+    return struct.pack(">H", len(text)) + text + _ENCD_UTF8
+
+
+def _chpl(chapters: Sequence[tuple[str, int, int]]) -> bytes:
+    """Nero chapters: start in 100 ns units and a title of at most 255 bytes each."""
+    entries = []
+    for title, start_ms, _end in chapters[:255]:
+        text = title.encode("utf-8")[:255].decode("utf-8", "ignore").encode("utf-8")
+        entries.append(struct.pack(">QB", start_ms * 10_000, len(text)) + text)
+    return _full_box(b"chpl", 1, 0, struct.pack(">IB", 0, len(entries)), *entries)
+
+
+def write_m4b_file(
+    dest: Path, stream: AdtsStream, chapters: Sequence[tuple[str, int, int]]
+) -> None:
+    """Write ``stream`` as an M4B with ``chapters`` (title, start ms, end ms), in order,
+    covering the audio; no tags (mutagen adds them)."""
+    sizes = [len(p) for p in stream.payloads]
+    media_duration = stream.duration_samples
+    movie_duration = round(media_duration * MOVIE_TIMESCALE / stream.sample_rate)
+    texts = [_chapter_sample(title) for title, _, _ in chapters]
+    text_durations = [max(0, end - start) for _, start, end in chapters]
+    audio_chunks = list(_chunks(sizes, FRAMES_PER_CHUNK))
+    seconds = media_duration / stream.sample_rate
+    bitrate = round(sum(sizes) * 8 / seconds) if seconds else 0
+    mdat_size = 8 + sum(len(t) for t in texts) + sum(sizes)
+    wide_mdat = mdat_size > 0xFFFFFFFF
+    ftyp = _box(b"ftyp", b"M4B ", struct.pack(">I", 0x200), b"M4B M4A isomiso2")
+
+    def moov(audio_offsets: Sequence[int], text_offset: int, wide: bool) -> bytes:
+        stbl = _box(
+            b"stbl",
+            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _box(
+                b"mp4a", b"\0" * 6, struct.pack(">H", 1), b"\0" * 8,
+                struct.pack(">HHHHI", stream.channels, 16, 0, 0, stream.sample_rate << 16),
+                _esds(stream, max(sizes), bitrate),
+            )),
+            _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(sizes), FRAME_SAMPLES)),
+            _stsc([count for _, count in audio_chunks]),
+            _stsz(sizes),
+            _chunk_offsets(audio_offsets, wide),
+        )  # fmt: skip
+        audio_trak = _box(
+            b"trak",
+            _tkhd(1, 3, movie_duration, 0x0100),
+            _box(b"tref", _box(b"chap", struct.pack(">I", 2))),
+            _box(b"mdia", _mdhd(stream.sample_rate, media_duration),
+                 _hdlr(b"soun", b"SoundHandler"),
+                 _box(b"minf", _full_box(b"smhd", 0, 0, b"\0" * 4), _dinf(), stbl)),
+        )  # fmt: skip
+        text_stbl = _box(
+            b"stbl",
+            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _box(b"text", _TEXT_SAMPLE_ENTRY)),
+            _full_box(b"stts", 0, 0, struct.pack(">I", len(texts)),
+                      *(struct.pack(">II", 1, d) for d in text_durations)),
+            _stsc([len(texts)]),
+            _stsz([len(t) for t in texts]),
+            _chunk_offsets([text_offset], wide),
+        )  # fmt: skip
+        text_trak = _box(
+            b"trak",
+            _tkhd(2, 2, movie_duration, 0),  # in the movie but not enabled: not played
+            _box(b"mdia", _mdhd(MOVIE_TIMESCALE, sum(text_durations)),
+                 _hdlr(b"text", b"SubtitleHandler"),
+                 _box(b"minf", _box(b"gmhd", _GMHD_BODY), _dinf(), text_stbl)),
+        )  # fmt: skip
+        mvhd = _full_box(
+            b"mvhd", 0, 0,
+            struct.pack(">IIII", 0, 0, MOVIE_TIMESCALE, movie_duration),
+            struct.pack(">IH", 0x10000, 0x0100), b"\0" * 10, _MATRIX, b"\0" * 24,
+            struct.pack(">I", 3),
+        )  # fmt: skip
+        return _box(b"moov", mvhd, audio_trak, text_trak, _box(b"udta", _chpl(chapters)))
+
+    # The chunk offsets depend on the moov's size, which does not depend on their values.
+    layout = moov([0] * len(audio_chunks), 0, wide_mdat)
+    mdat_header = 16 if wide_mdat else 8
+    text_offset = len(ftyp) + len(layout) + mdat_header
+    position = text_offset + sum(len(t) for t in texts)
+    offsets = []
+    for first, count in audio_chunks:
+        offsets.append(position)
+        position += sum(sizes[first : first + count])
+    header = ftyp + moov(offsets, text_offset, wide_mdat)
+    if wide_mdat:
+        mdat = struct.pack(">I4sQ", 1, b"mdat", mdat_size + 8)
+    else:
+        mdat = struct.pack(">I4s", mdat_size, b"mdat")
+    with dest.open("wb") as out:
+        out.write(header + mdat)
+        out.writelines(texts)
+        out.writelines(stream.payloads)

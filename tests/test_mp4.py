@@ -1,0 +1,88 @@
+"""The hand-written M4B layout: boxes where players look for them, samples where tables say."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiopack import audio
+from audiopack.errors import PackError
+from audiopack.ffmpeg import decode_to_pcm
+from audiopack.mp4 import FRAMES_PER_CHUNK, parse_adts, write_m4b_file
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> dict[bytes, tuple[int, int]]:
+    """type -> (body start, body end) of the boxes directly in data[start:end]."""
+    found: dict[bytes, tuple[int, int]] = {}
+    position, end = start, len(data) if end is None else end
+    while position < end:
+        size, kind = struct.unpack(">I4s", data[position : position + 8])
+        found.setdefault(kind, (position + 8, position + size))
+        position += size
+    return found
+
+
+def _path(data: bytes, *kinds: bytes) -> tuple[int, int]:
+    start, end = 0, len(data)
+    for kind in kinds:
+        start, end = _boxes(data, start, end)[kind]
+    return start, end
+
+
+@pytest.fixture(scope="module")
+def adts(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    rng = np.random.default_rng(5)
+    samples = (rng.standard_normal(audio.aligned_length(30_000)) * 2000).astype("<i2")
+    path = tmp_path_factory.mktemp("mp4") / "part.aac"
+    audio.encode_pcm(samples, [(audio.aac_codec(48), path)])
+    return path.read_bytes()
+
+
+def test_layout_tables_point_at_the_frames(tmp_path: Path, adts: bytes) -> None:
+    stream = parse_adts(adts)
+    chapters = [("第一章", 0, 500), ("第二章 “引号”", 500, 1000)]
+    dest = tmp_path / "book.m4b"
+    write_m4b_file(dest, stream, chapters)
+    data = dest.read_bytes()
+    assert data[4:12] == b"ftypM4B "
+    assert list(_boxes(data)) == [b"ftyp", b"moov", b"mdat"]  # moov first: streams at once
+    stbl = (b"moov", b"trak", b"mdia", b"minf", b"stbl")
+    start, _ = _path(data, *stbl, b"stsz")
+    _, _, count = struct.unpack(">III", data[start : start + 12])
+    sizes = struct.unpack(f">{count}I", data[start + 12 : start + 12 + 4 * count])
+    assert list(sizes) == [len(p) for p in stream.payloads]
+    start, _ = _path(data, *stbl, b"stco")
+    (chunks,) = struct.unpack(">I", data[start + 4 : start + 8])
+    offsets = struct.unpack(f">{chunks}I", data[start + 8 : start + 8 + 4 * chunks])
+    assert chunks == -(-len(sizes) // FRAMES_PER_CHUNK)
+    for index, offset in enumerate(offsets):
+        first = stream.payloads[index * FRAMES_PER_CHUNK]
+        assert data[offset : offset + len(first)] == first
+    # The chapter track's samples hold the titles, in order.
+    traks = [i for i in range(len(data)) if data[i : i + 4] == b"trak"]
+    assert len(traks) == 2
+    for title, _, _ in chapters:
+        encoded = title.encode("utf-8")
+        assert struct.pack(">H", len(encoded)) + encoded + b"\0\0\0\x0cencd" in data
+
+
+def test_book_decodes_to_the_parts_audio(tmp_path: Path, adts: bytes) -> None:
+    stream = parse_adts(adts + adts)
+    dest = tmp_path / "book.m4b"
+    write_m4b_file(dest, stream, [("一", 0, 100)])
+    from_book = decode_to_pcm(dest.read_bytes(), "mp4")
+    from_adts = decode_to_pcm(adts + adts, "aac")
+    assert len(from_book) == len(from_adts) == stream.duration_samples * 2
+    assert from_book == from_adts
+
+
+def test_parse_adts_refuses_what_is_not_one_stream(adts: bytes) -> None:
+    with pytest.raises(PackError, match="not ADTS"):
+        parse_adts(b"ID3" + adts)
+    with pytest.raises(PackError, match="not ADTS"):
+        parse_adts(adts[:-3])
+    with pytest.raises(PackError, match="no AAC audio"):
+        parse_adts(b"")

@@ -17,9 +17,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from audiopack.errors import ToolError
 from audiopack.model import SAMPLE_RATE
@@ -38,8 +38,11 @@ TARGET_LUFS = -16.0
 ENCODING_LOSS_LU = 0.6
 PEAK_LIMIT = 10 ** (-3.0 / 20)  # sample-peak ceiling leaving room for true peak <= -1.5 dBTP
 
-Int16Array = npt.NDArray[np.int16]
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy.typing costs 20 ms to import: a tenth of a no-op rebuild
+    import numpy.typing as npt
+
+    Int16Array = npt.NDArray[np.int16]
+    FloatArray = npt.NDArray[np.float64]
 
 
 def seconds_to_frames(seconds: float) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from audiopack.errors import PackError, ToolError
-from audiopack.mp4 import AdtsStream, parse_adts, write_m4b_file
+from audiopack.mp4 import AdtsStream, adts_with_sizes, parse_adts, write_m4b_file
 from audiopack.tags import BookTags, clean_text, tag_m4b_in_place
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class AdtsInfo:
 def adts_info(data: bytes, name: str = "AAC data") -> AdtsInfo:
     """Count the AAC frames of an ADTS stream; PackError when it is not one."""
     stream = parse_adts(data, name)
-    return AdtsInfo(len(stream.payloads), stream.sample_rate, stream.channels)
+    return AdtsInfo(len(stream.sizes), stream.sample_rate, stream.channels)
 
 
 def fit_title(title: str, max_bytes: int = MAX_TITLE_BYTES) -> str:
@@ -122,6 +122,7 @@ def write_m4b(
     metadata: dict[str, str],
     cover_jpeg: bytes | None,
     part_durations: Sequence[float] | None = None,
+    part_frame_sizes: Sequence[Sequence[int] | None] | None = None,
 ) -> None:
     """Join ADTS AAC ``aac_parts`` (no re-encoding) into the M4B audiobook ``dest``.
 
@@ -129,7 +130,9 @@ def write_m4b(
     parts' decoded timeline (see module doc); ``total_s`` is that timeline's length, checked
     against the parts' frame counts (a mismatch is logged: the last mark ends at the real
     end). With ``part_durations`` (PCM seconds of each part) the starts are taken in the
-    speech timeline instead and moved onto the file's.
+    speech timeline instead and moved onto the file's. ``part_frame_sizes`` (optional, per
+    part) are the raw frame sizes remembered when a part was encoded: they spare reading
+    every frame header again.
     ``metadata`` keys: "title", "album" (default: title), "artist", "date" or "year",
     "genre" (default "Audiobook"), "comment": iTunes tags, with ``cover_jpeg`` as the cover
     and media kind "Audiobook".
@@ -142,12 +145,13 @@ def write_m4b(
         raise PackError(f"cannot write {dest}: folder {dest.parent} does not exist")
 
     streams: list[AdtsStream] = []
-    for part in aac_parts:
+    known_sizes = part_frame_sizes or [None] * len(aac_parts)
+    for part, sizes in zip(aac_parts, known_sizes, strict=True):
         try:
             data = part.read_bytes()
         except OSError as e:
             raise PackError(f"cannot join the AAC parts for {dest}: {e}") from e
-        stream = parse_adts(data, str(part))
+        stream = adts_with_sizes(data, sizes, str(part)) if sizes else parse_adts(data, str(part))
         first = streams[0] if streams else stream
         if (stream.sample_rate, stream.channels) != (first.sample_rate, first.channels):
             raise PackError(
@@ -155,13 +159,8 @@ def write_m4b(
                 f"{aac_parts[0]} ({first.sample_rate} Hz/{first.channels} ch)"
             )
         streams.append(stream)
-    infos = [AdtsInfo(len(s.payloads), s.sample_rate, s.channels) for s in streams]
-    joined = AdtsStream(
-        tuple(payload for s in streams for payload in s.payloads),
-        streams[0].sample_rate,
-        streams[0].channels,
-        streams[0].object_type,
-    )
+    infos = [AdtsInfo(len(s.sizes), s.sample_rate, s.channels) for s in streams]
+    joined = AdtsStream.joined(streams)
 
     total_actual = sum(info.duration_s for info in infos)
     expected = total_actual if part_durations is None else sum(part_durations)

@@ -47,50 +47,96 @@ _ENCD_UTF8 = bytes.fromhex("0000000c656e636400000100")
 
 @dataclass(frozen=True)
 class AdtsStream:
-    """The raw AAC frames of ADTS data (headers stripped) and what the headers say."""
+    """The raw AAC frames of ADTS data (headers stripped, end to end) and what the headers
+    say."""
 
-    payloads: tuple[bytes, ...]
+    raw: bytes
+    sizes: tuple[int, ...]  # of each raw frame
     sample_rate: int
     channels: int
     object_type: int  # MPEG-4 audio object type (2 = AAC-LC)
 
     @property
     def duration_samples(self) -> int:
-        return len(self.payloads) * FRAME_SAMPLES
+        return len(self.sizes) * FRAME_SAMPLES
+
+    @classmethod
+    def joined(cls, streams: Sequence[AdtsStream]) -> AdtsStream:
+        first = streams[0]
+        return cls(
+            b"".join(s.raw for s in streams),
+            tuple(size for s in streams for size in s.sizes),
+            first.sample_rate,
+            first.channels,
+            first.object_type,
+        )
 
 
 def parse_adts(data: bytes, name: str = "AAC data") -> AdtsStream:
-    """Split ADTS data into raw frames; PackError when it is not one stream of ADTS AAC."""
-    payloads: list[bytes] = []
-    config: tuple[int, int, int] | None = None
-    pos, size = 0, len(data)
-    view = memoryview(data)
-    while pos < size:
-        if size - pos < 7 or data[pos] != 0xFF or data[pos + 1] & 0xF6 != 0xF0:
-            raise PackError(f"{name} is not ADTS AAC (bad frame header at byte {pos})")
-        header = data[pos + 1 : pos + 7]
-        protection_absent = header[0] & 1
-        profile = header[1] >> 6
-        rate_index = (header[1] >> 2) & 0x0F
-        channels = ((header[1] & 1) << 2) | (header[2] >> 6)
-        length = ((header[2] & 3) << 11) | (header[3] << 3) | (header[4] >> 5)
-        blocks = (header[5] & 3) + 1
-        header_size = 7 if protection_absent else 9
-        if rate_index >= len(ADTS_RATES) or length <= header_size or pos + length > size:
-            raise PackError(f"{name} is not ADTS AAC (bad frame at byte {pos})")
-        if blocks != 1:
-            raise PackError(f"{name}: ADTS frames with {blocks} raw blocks are not supported")
-        frame_config = (profile + 1, rate_index, channels)
-        if config is None:
-            config = frame_config
-        elif frame_config != config:
-            raise PackError(f"{name}: the audio format changes at byte {pos}")
-        payloads.append(bytes(view[pos + header_size : pos + length]))
-        pos += length
-    if config is None:
+    """Split ADTS data into raw frames; PackError when it is not one stream of ADTS AAC.
+
+    Every frame must repeat the first one's fixed header (format, rate, channels) and carry
+    one raw block without CRC, as ffmpeg's encoder writes them: the loop then only reads
+    each frame's length, which keeps an edit's rebuild of a long book cheap.
+    """
+    size = len(data)
+    if size == 0:
         raise PackError(f"{name} holds no AAC audio")
-    object_type, rate_index, channels = config
-    return AdtsStream(tuple(payloads), ADTS_RATES[rate_index], channels, object_type)
+    if size < 7 or data[0] != 0xFF or data[1] & 0xF6 != 0xF0:
+        raise PackError(f"{name} is not ADTS AAC (bad frame header at byte 0)")
+    if not data[1] & 1:
+        raise PackError(f"{name}: ADTS frames with a CRC are not supported")
+    fixed1, fixed2, fixed3 = data[1], data[2], data[3] & 0xFC
+    rate_index = (fixed2 >> 2) & 0x0F
+    if rate_index >= len(ADTS_RATES):
+        raise PackError(f"{name} is not ADTS AAC (bad sample rate at byte 0)")
+    payloads: list[bytes] = []
+    append = payloads.append
+    pos = 0
+    while pos < size:
+        if (
+            data[pos] != 0xFF
+            or data[pos + 1] != fixed1
+            or data[pos + 2] != fixed2
+            or data[pos + 3] & 0xFC != fixed3
+        ):
+            raise PackError(f"{name} is not one ADTS AAC stream (frame header at byte {pos})")
+        length = ((data[pos + 3] & 3) << 11) | (data[pos + 4] << 3) | (data[pos + 5] >> 5)
+        if length <= 7 or pos + length > size or data[pos + 6] & 3:
+            raise PackError(f"{name} is not ADTS AAC (bad frame at byte {pos})")
+        append(data[pos + 7 : pos + length])
+        pos += length
+    channels = ((fixed2 & 1) << 2) | (data[3] >> 6)
+    return AdtsStream(
+        b"".join(payloads),
+        tuple(len(p) for p in payloads),
+        ADTS_RATES[rate_index],
+        channels,
+        (fixed2 >> 6) + 1,
+    )
+
+
+def adts_with_sizes(data: bytes, sizes: Sequence[int], name: str = "AAC data") -> AdtsStream:
+    """:func:`parse_adts` for data whose raw frame sizes are already known (remembered when
+    it was encoded): the headers are cut out in one vectorised step instead of a loop."""
+    import numpy as np
+
+    header = 7
+    lengths = np.asarray(sizes, dtype=np.int64) + header
+    starts = np.cumsum(lengths) - lengths
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    if not len(sizes) or int(lengths.sum()) != len(data) or np.any(buffer[starts] != 0xFF):
+        return parse_adts(data, name)  # sizes that do not fit: read the headers after all
+    first = parse_adts(data[: int(lengths[0])], name)
+    keep = np.ones(len(buffer), dtype=bool)
+    keep[(starts[:, None] + np.arange(header)).ravel()] = False
+    return AdtsStream(
+        buffer[keep].tobytes(),
+        tuple(int(s) for s in sizes),
+        first.sample_rate,
+        first.channels,
+        first.object_type,
+    )
 
 
 def _box(kind: bytes, *parts: bytes) -> bytes:
@@ -162,7 +208,10 @@ def _stsc(counts: Sequence[int]) -> bytes:
 
 
 def _stsz(sizes: Sequence[int]) -> bytes:
-    return _full_box(b"stsz", 0, 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes))
+    import numpy as np
+
+    table = np.asarray(sizes, dtype=">u4").tobytes()
+    return _full_box(b"stsz", 0, 0, struct.pack(">II", 0, len(sizes)), table)
 
 
 def _chunk_offsets(offsets: Sequence[int], wide: bool) -> bytes:
@@ -190,7 +239,7 @@ def write_m4b_file(
 ) -> None:
     """Write ``stream`` as an M4B with ``chapters`` (title, start ms, end ms), in order,
     covering the audio; no tags (mutagen adds them)."""
-    sizes = [len(p) for p in stream.payloads]
+    sizes = stream.sizes
     media_duration = stream.duration_samples
     movie_duration = round(media_duration * MOVIE_TIMESCALE / stream.sample_rate)
     texts = [_chapter_sample(title) for title, _, _ in chapters]
@@ -264,4 +313,4 @@ def write_m4b_file(
     with dest.open("wb") as out:
         out.write(header + mdat)
         out.writelines(texts)
-        out.writelines(stream.payloads)
+        out.write(stream.raw)

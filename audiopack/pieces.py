@@ -12,6 +12,7 @@ from typing import Any
 from audiopack import audio
 from audiopack.cache import Store
 from audiopack.errors import ToolError
+from audiopack.mp4 import parse_adts
 from audiopack.plan import PiecePlan
 from audiopack.synthesize import Progress, load_segment
 
@@ -58,17 +59,20 @@ def build_piece(
     }
     for codec, path in outputs:
         data = path.read_bytes()
-        frame_size = 576 if codec.suffix == "mp3" else 1024
-        count = (
-            audio.mp3_frame_count(data) if codec.suffix == "mp3" else audio.adts_frame_count(data)
-        )
-        meta[f"{codec.suffix}_frames"] = count * frame_size
-        if count * frame_size != laid.decoded_frames:
+        if codec.suffix == "mp3":
+            decoded = audio.mp3_frame_count(data) * 576
+        else:
+            # Remembered so that writing the book need not read every frame header again.
+            frame_sizes = parse_adts(data, f"piece {piece.key[:12]}").sizes
+            meta["aac_sizes"] = list(frame_sizes)
+            decoded = len(frame_sizes) * 1024
+        meta[f"{codec.suffix}_frames"] = decoded
+        if decoded != laid.decoded_frames:
             log.debug(
                 "piece %s: %s decodes to %d frames, expected %d",
                 piece.key[:12],
                 codec.suffix,
-                count * frame_size,
+                decoded,
                 laid.decoded_frames,
             )
     pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})

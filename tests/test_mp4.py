@@ -11,7 +11,7 @@ import pytest
 from audiopack import audio
 from audiopack.errors import PackError
 from audiopack.ffmpeg import decode_to_pcm
-from audiopack.mp4 import FRAMES_PER_CHUNK, parse_adts, write_m4b_file
+from audiopack.mp4 import FRAMES_PER_CHUNK, adts_with_sizes, parse_adts, write_m4b_file
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> dict[bytes, tuple[int, int]]:
@@ -53,13 +53,15 @@ def test_layout_tables_point_at_the_frames(tmp_path: Path, adts: bytes) -> None:
     start, _ = _path(data, *stbl, b"stsz")
     _, _, count = struct.unpack(">III", data[start : start + 12])
     sizes = struct.unpack(f">{count}I", data[start + 12 : start + 12 + 4 * count])
-    assert list(sizes) == [len(p) for p in stream.payloads]
+    assert sizes == stream.sizes
     start, _ = _path(data, *stbl, b"stco")
     (chunks,) = struct.unpack(">I", data[start + 4 : start + 8])
     offsets = struct.unpack(f">{chunks}I", data[start + 8 : start + 8 + 4 * chunks])
     assert chunks == -(-len(sizes) // FRAMES_PER_CHUNK)
+    frame_starts = [sum(stream.sizes[:i]) for i in range(len(stream.sizes))]
     for index, offset in enumerate(offsets):
-        first = stream.payloads[index * FRAMES_PER_CHUNK]
+        start = frame_starts[index * FRAMES_PER_CHUNK]
+        first = stream.raw[start : start + stream.sizes[index * FRAMES_PER_CHUNK]]
         assert data[offset : offset + len(first)] == first
     # The chapter track's samples hold the titles, in order.
     traks = [i for i in range(len(data)) if data[i : i + 4] == b"trak"]
@@ -77,6 +79,14 @@ def test_book_decodes_to_the_parts_audio(tmp_path: Path, adts: bytes) -> None:
     from_adts = decode_to_pcm(adts + adts, "aac")
     assert len(from_book) == len(from_adts) == stream.duration_samples * 2
     assert from_book == from_adts
+
+
+def test_known_frame_sizes_give_the_same_stream(adts: bytes) -> None:
+    parsed = parse_adts(adts + adts)
+    assert adts_with_sizes(adts + adts, parsed.sizes) == parsed
+    # Sizes that do not fit the data are not trusted: the headers are read instead.
+    assert adts_with_sizes(adts + adts, parsed.sizes[:-1]) == parsed
+    assert adts_with_sizes(adts + adts, [s + 1 for s in parsed.sizes]) == parsed
 
 
 def test_parse_adts_refuses_what_is_not_one_stream(adts: bytes) -> None:

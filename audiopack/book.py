@@ -197,7 +197,9 @@ def write_m4b(
     out_file = Path(name)
     try:
         try:
-            write_m4b_file(out_file, joined, marks)
+            # Room for the text tags and the cover, so tagging does not move the audio.
+            tag_space = 8192 + len(cover_jpeg or b"") + sum(len(v.encode()) for v in meta.values())
+            write_m4b_file(out_file, joined, marks, tag_space)
         except OSError as e:
             raise PackError(f"cannot write {dest}: {e.strerror or e}") from e
         tag_m4b_in_place(out_file, tags)

@@ -234,11 +234,19 @@ def _chpl(chapters: Sequence[tuple[str, int, int]]) -> bytes:
     return _full_box(b"chpl", 1, 0, struct.pack(">IB", 0, len(entries)), *entries)
 
 
+def _empty_tags(space: int) -> bytes:
+    """An iTunes ``meta`` box with an empty ``ilst`` and ``space`` bytes of padding after it:
+    mutagen then writes the tags into the padding instead of moving the whole ``mdat``."""
+    handler = _full_box(b"hdlr", 0, 0, struct.pack(">I4s4s", 0, b"mdir", b"appl"), b"\0" * 9)
+    return _full_box(b"meta", 0, 0, handler, _box(b"ilst"), _box(b"free", b"\0" * space))
+
+
 def write_m4b_file(
-    dest: Path, stream: AdtsStream, chapters: Sequence[tuple[str, int, int]]
+    dest: Path, stream: AdtsStream, chapters: Sequence[tuple[str, int, int]], tag_space: int = 0
 ) -> None:
     """Write ``stream`` as an M4B with ``chapters`` (title, start ms, end ms), in order,
-    covering the audio; no tags (mutagen adds them)."""
+    covering the audio; no tags, but ``tag_space`` bytes kept free for them (mutagen adds
+    them)."""
     sizes = stream.sizes
     media_duration = stream.duration_samples
     movie_duration = round(media_duration * MOVIE_TIMESCALE / stream.sample_rate)
@@ -294,7 +302,8 @@ def write_m4b_file(
             struct.pack(">IH", 0x10000, 0x0100), b"\0" * 10, _MATRIX, b"\0" * 24,
             struct.pack(">I", 3),
         )  # fmt: skip
-        return _box(b"moov", mvhd, audio_trak, text_trak, _box(b"udta", _chpl(chapters)))
+        udta = _box(b"udta", _chpl(chapters), _empty_tags(tag_space))
+        return _box(b"moov", mvhd, audio_trak, text_trak, udta)
 
     # The chunk offsets depend on the moov's size, which does not depend on their values.
     layout = moov([0] * len(audio_chunks), 0, wide_mdat)

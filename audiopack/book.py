@@ -25,13 +25,15 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from audiopack.errors import PackError, ToolError
-from audiopack.mp4 import AdtsStream, adts_with_sizes, parse_adts, write_m4b_file
+from audiopack.mp4 import AacTrack, AdtsStream, adts_with_sizes, parse_adts, write_m4b_file
 from audiopack.tags import BookTags, clean_text, tag_m4b_in_place
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,24 @@ def adts_info(data: bytes, name: str = "AAC data") -> AdtsInfo:
     """Count the AAC frames of an ADTS stream; PackError when it is not one."""
     stream = parse_adts(data, name)
     return AdtsInfo(len(stream.sizes), stream.sample_rate, stream.channels)
+
+
+def _survey(part: Path, sizes: Sequence[int] | None) -> tuple[Any, AdtsStream]:
+    """The raw frame sizes of an ADTS part and its first frame (its format). Sizes remembered
+    from encoding are trusted when the file's length agrees; otherwise every header is read."""
+    try:
+        if sizes:
+            known = np.asarray(sizes, dtype=np.int64)
+            with part.open("rb") as source:
+                head = source.read(int(known[0]) + 7)
+                length = os.fstat(source.fileno()).st_size
+            if length == int(known.sum()) + 7 * len(known):
+                return known, parse_adts(head, str(part))
+        data = part.read_bytes()
+    except OSError as e:
+        raise PackError(f"cannot read the AAC part {part}: {e.strerror or e}") from e
+    stream = parse_adts(data, str(part))
+    return np.asarray(stream.sizes, dtype=np.int64), stream
 
 
 def fit_title(title: str, max_bytes: int = MAX_TITLE_BYTES) -> str:
@@ -144,23 +164,32 @@ def write_m4b(
     if not dest.parent.is_dir():
         raise PackError(f"cannot write {dest}: folder {dest.parent} does not exist")
 
-    streams: list[AdtsStream] = []
+    # Two passes, so that only one part is in memory at a time: the frame sizes and format
+    # of every part first (for the moov), then the frames themselves, streamed.
     known_sizes = part_frame_sizes or [None] * len(aac_parts)
-    for part, sizes in zip(aac_parts, known_sizes, strict=True):
-        try:
-            data = part.read_bytes()
-        except OSError as e:
-            raise PackError(f"cannot join the AAC parts for {dest}: {e}") from e
-        stream = adts_with_sizes(data, sizes, str(part)) if sizes else parse_adts(data, str(part))
-        first = streams[0] if streams else stream
+    surveyed = [_survey(part, sizes) for part, sizes in zip(aac_parts, known_sizes, strict=True)]
+    first = surveyed[0][1]
+    for part, (_, stream) in zip(aac_parts, surveyed, strict=True):
         if (stream.sample_rate, stream.channels) != (first.sample_rate, first.channels):
             raise PackError(
                 f"{part}: {stream.sample_rate} Hz/{stream.channels} ch differs from "
                 f"{aac_parts[0]} ({first.sample_rate} Hz/{first.channels} ch)"
             )
-        streams.append(stream)
-    infos = [AdtsInfo(len(s.sizes), s.sample_rate, s.channels) for s in streams]
-    joined = AdtsStream.joined(streams)
+    infos = [AdtsInfo(len(sizes), first.sample_rate, first.channels) for sizes, _ in surveyed]
+    track = AacTrack(
+        np.concatenate([sizes for sizes, _ in surveyed]),
+        first.sample_rate,
+        first.channels,
+        first.object_type,
+    )
+
+    def raw_parts() -> Iterator[bytes]:
+        for part, (sizes, _) in zip(aac_parts, surveyed, strict=True):
+            try:
+                data = part.read_bytes()
+            except OSError as e:
+                raise PackError(f"cannot join the AAC parts for {dest}: {e}") from e
+            yield adts_with_sizes(data, sizes, str(part)).raw
 
     total_actual = sum(info.duration_s for info in infos)
     expected = total_actual if part_durations is None else sum(part_durations)
@@ -199,7 +228,7 @@ def write_m4b(
         try:
             # Room for the text tags and the cover, so tagging does not move the audio.
             tag_space = 8192 + len(cover_jpeg or b"") + sum(len(v.encode()) for v in meta.values())
-            write_m4b_file(out_file, joined, marks, tag_space)
+            write_m4b_file(out_file, track, raw_parts(), marks, tag_space)
         except OSError as e:
             raise PackError(f"cannot write {dest}: {e.strerror or e}") from e
         tag_m4b_in_place(out_file, tags)

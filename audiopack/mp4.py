@@ -20,9 +20,10 @@ Tags and the cover are added afterwards by mutagen (audiopack.tags).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audiopack.errors import PackError
 
@@ -60,16 +61,26 @@ class AdtsStream:
     def duration_samples(self) -> int:
         return len(self.sizes) * FRAME_SAMPLES
 
+
+@dataclass(frozen=True)
+class AacTrack:
+    """What the ``moov`` needs of the audio: every raw frame's size, and the format."""
+
+    sizes: Any  # numpy array of frame sizes (int64)
+    sample_rate: int
+    channels: int
+    object_type: int
+
+    @property
+    def duration_samples(self) -> int:
+        return len(self.sizes) * FRAME_SAMPLES
+
     @classmethod
-    def joined(cls, streams: Sequence[AdtsStream]) -> AdtsStream:
-        first = streams[0]
-        return cls(
-            b"".join(s.raw for s in streams),
-            tuple(size for s in streams for size in s.sizes),
-            first.sample_rate,
-            first.channels,
-            first.object_type,
-        )
+    def of(cls, stream: AdtsStream) -> AacTrack:
+        import numpy as np
+
+        sizes = np.asarray(stream.sizes, dtype=np.int64)
+        return cls(sizes, stream.sample_rate, stream.channels, stream.object_type)
 
 
 def parse_adts(data: bytes, name: str = "AAC data") -> AdtsStream:
@@ -155,7 +166,7 @@ def _descriptor(tag: int, body: bytes) -> bytes:
                   0x80 | (size >> 7) & 0x7F, size & 0x7F]) + body  # fmt: skip
 
 
-def _esds(stream: AdtsStream, max_frame: int, bitrate: int) -> bytes:
+def _esds(stream: AacTrack, max_frame: int, bitrate: int) -> bytes:
     rate_index = ADTS_RATES.index(stream.sample_rate)
     audio_config = struct.pack(
         ">H", (stream.object_type << 11) | (rate_index << 7) | (stream.channels << 3)
@@ -192,12 +203,6 @@ def _dinf() -> bytes:
     return _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1)))
 
 
-def _chunks(sizes: Sequence[int], per_chunk: int) -> Iterator[tuple[int, int]]:
-    """(first sample, sample count) of each chunk."""
-    for first in range(0, len(sizes), per_chunk):
-        yield first, min(per_chunk, len(sizes) - first)
-
-
 def _stsc(counts: Sequence[int]) -> bytes:
     entries: list[tuple[int, int]] = []
     for number, count in enumerate(counts, 1):
@@ -207,17 +212,18 @@ def _stsc(counts: Sequence[int]) -> bytes:
     return _full_box(b"stsc", 0, 0, struct.pack(">I", len(entries)), packed)
 
 
-def _stsz(sizes: Sequence[int]) -> bytes:
+def _stsz(sizes: Any) -> bytes:
     import numpy as np
 
     table = np.asarray(sizes, dtype=">u4").tobytes()
     return _full_box(b"stsz", 0, 0, struct.pack(">II", 0, len(sizes)), table)
 
 
-def _chunk_offsets(offsets: Sequence[int], wide: bool) -> bytes:
-    if wide:
-        return _full_box(b"co64", 0, 0, struct.pack(f">I{len(offsets)}Q", len(offsets), *offsets))
-    return _full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets))
+def _chunk_offsets(offsets: Any, wide: bool) -> bytes:
+    import numpy as np
+
+    table = np.asarray(offsets, dtype=">u8" if wide else ">u4").tobytes()
+    return _full_box(b"co64" if wide else b"stco", 0, 0, struct.pack(">I", len(offsets)), table)
 
 
 def _chapter_sample(title: str) -> bytes:
@@ -242,33 +248,44 @@ def _empty_tags(space: int) -> bytes:
 
 
 def write_m4b_file(
-    dest: Path, stream: AdtsStream, chapters: Sequence[tuple[str, int, int]], tag_space: int = 0
+    dest: Path,
+    track: AacTrack,
+    raw_parts: Iterable[bytes],
+    chapters: Sequence[tuple[str, int, int]],
+    tag_space: int = 0,
 ) -> None:
-    """Write ``stream`` as an M4B with ``chapters`` (title, start ms, end ms), in order,
-    covering the audio; no tags, but ``tag_space`` bytes kept free for them (mutagen adds
-    them)."""
-    sizes = stream.sizes
-    media_duration = stream.duration_samples
-    movie_duration = round(media_duration * MOVIE_TIMESCALE / stream.sample_rate)
+    """Write an M4B of ``track`` whose raw frames ``raw_parts`` yields in order (streamed:
+    only one part is held at a time), with ``chapters`` (title, start ms, end ms) covering
+    the audio; no tags, but ``tag_space`` bytes kept free for them (mutagen adds them).
+    PackError when the parts do not add up to the track's frame sizes."""
+    import numpy as np
+
+    sizes = np.asarray(track.sizes, dtype=np.int64)
+    stream = track
+    media_duration = track.duration_samples
+    movie_duration = round(media_duration * MOVIE_TIMESCALE / track.sample_rate)
     texts = [_chapter_sample(title) for title, _, _ in chapters]
     text_durations = [max(0, end - start) for _, start, end in chapters]
-    audio_chunks = list(_chunks(sizes, FRAMES_PER_CHUNK))
-    seconds = media_duration / stream.sample_rate
-    bitrate = round(sum(sizes) * 8 / seconds) if seconds else 0
-    mdat_size = 8 + sum(len(t) for t in texts) + sum(sizes)
+    chunk_firsts = np.arange(0, len(sizes), FRAMES_PER_CHUNK)
+    chunk_bytes = np.add.reduceat(sizes, chunk_firsts) if len(sizes) else sizes
+    chunk_counts = np.minimum(FRAMES_PER_CHUNK, len(sizes) - chunk_firsts)
+    audio_bytes = int(sizes.sum())
+    seconds = media_duration / track.sample_rate
+    bitrate = round(audio_bytes * 8 / seconds) if seconds else 0
+    mdat_size = 8 + sum(len(t) for t in texts) + audio_bytes
     wide_mdat = mdat_size > 0xFFFFFFFF
     ftyp = _box(b"ftyp", b"M4B ", struct.pack(">I", 0x200), b"M4B M4A isomiso2")
 
-    def moov(audio_offsets: Sequence[int], text_offset: int, wide: bool) -> bytes:
+    def moov(audio_offsets: Any, text_offset: int, wide: bool) -> bytes:
         stbl = _box(
             b"stbl",
             _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _box(
                 b"mp4a", b"\0" * 6, struct.pack(">H", 1), b"\0" * 8,
                 struct.pack(">HHHHI", stream.channels, 16, 0, 0, stream.sample_rate << 16),
-                _esds(stream, max(sizes), bitrate),
+                _esds(stream, int(sizes.max()), bitrate),
             )),
             _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(sizes), FRAME_SAMPLES)),
-            _stsc([count for _, count in audio_chunks]),
+            _stsc([int(count) for count in chunk_counts]),
             _stsz(sizes),
             _chunk_offsets(audio_offsets, wide),
         )  # fmt: skip
@@ -306,20 +323,24 @@ def write_m4b_file(
         return _box(b"moov", mvhd, audio_trak, text_trak, udta)
 
     # The chunk offsets depend on the moov's size, which does not depend on their values.
-    layout = moov([0] * len(audio_chunks), 0, wide_mdat)
+    layout = moov(np.zeros(len(chunk_firsts), dtype=np.int64), 0, wide_mdat)
     mdat_header = 16 if wide_mdat else 8
     text_offset = len(ftyp) + len(layout) + mdat_header
-    position = text_offset + sum(len(t) for t in texts)
-    offsets = []
-    for first, count in audio_chunks:
-        offsets.append(position)
-        position += sum(sizes[first : first + count])
+    audio_offset = text_offset + sum(len(t) for t in texts)
+    offsets = audio_offset + np.cumsum(chunk_bytes) - chunk_bytes
     header = ftyp + moov(offsets, text_offset, wide_mdat)
     if wide_mdat:
         mdat = struct.pack(">I4sQ", 1, b"mdat", mdat_size + 8)
     else:
         mdat = struct.pack(">I4s", mdat_size, b"mdat")
+    written = 0
     with dest.open("wb") as out:
         out.write(header + mdat)
         out.writelines(texts)
-        out.write(stream.raw)
+        for raw in raw_parts:
+            out.write(raw)
+            written += len(raw)
+    if written != audio_bytes:
+        raise PackError(
+            f"{dest}: the AAC parts hold {written} bytes, not the {audio_bytes} planned"
+        )

@@ -11,7 +11,13 @@ import pytest
 from audiopack import audio
 from audiopack.errors import PackError
 from audiopack.ffmpeg import decode_to_pcm
-from audiopack.mp4 import FRAMES_PER_CHUNK, adts_with_sizes, parse_adts, write_m4b_file
+from audiopack.mp4 import (
+    FRAMES_PER_CHUNK,
+    AacTrack,
+    adts_with_sizes,
+    parse_adts,
+    write_m4b_file,
+)
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> dict[bytes, tuple[int, int]]:
@@ -45,7 +51,7 @@ def test_layout_tables_point_at_the_frames(tmp_path: Path, adts: bytes) -> None:
     stream = parse_adts(adts)
     chapters = [("第一章", 0, 500), ("第二章 “引号”", 500, 1000)]
     dest = tmp_path / "book.m4b"
-    write_m4b_file(dest, stream, chapters)
+    write_m4b_file(dest, AacTrack.of(stream), [stream.raw], chapters)
     data = dest.read_bytes()
     assert data[4:12] == b"ftypM4B "
     assert list(_boxes(data)) == [b"ftyp", b"moov", b"mdat"]  # moov first: streams at once
@@ -74,11 +80,19 @@ def test_layout_tables_point_at_the_frames(tmp_path: Path, adts: bytes) -> None:
 def test_book_decodes_to_the_parts_audio(tmp_path: Path, adts: bytes) -> None:
     stream = parse_adts(adts + adts)
     dest = tmp_path / "book.m4b"
-    write_m4b_file(dest, stream, [("一", 0, 100)])
+    write_m4b_file(
+        dest, AacTrack.of(stream), [stream.raw[:100], stream.raw[100:]], [("一", 0, 100)]
+    )
     from_book = decode_to_pcm(dest.read_bytes(), "mp4")
     from_adts = decode_to_pcm(adts + adts, "aac")
     assert len(from_book) == len(from_adts) == stream.duration_samples * 2
     assert from_book == from_adts
+
+
+def test_parts_that_do_not_add_up_are_refused(tmp_path: Path, adts: bytes) -> None:
+    stream = parse_adts(adts)
+    with pytest.raises(PackError, match="planned"):
+        write_m4b_file(tmp_path / "b.m4b", AacTrack.of(stream), [stream.raw[:-1]], [("一", 0, 1)])
 
 
 def test_known_frame_sizes_give_the_same_stream(adts: bytes) -> None:

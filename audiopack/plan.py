@@ -18,11 +18,11 @@ from audiopack.speech import (
 
 LAYOUT_VERSION = 3
 #: Spoken characters in one request, which is also one piece of audio: far below edge-tts's
-#: 4096-byte split, and small (one or two sentences, about 15 s) so that an edit re-synthesises
-#: and re-encodes little more than the sentence it touched, and memory stays flat however long
-#: a paragraph is. A single sentence may be longer, up to SENTENCE_MAX_CHARS. Pieces of one
-#: point are joined with a sentence pause (plus frame padding).
-REQUEST_MAX_CHARS = 80
+#: 4096-byte split, and small (about one sentence, 10 s) so that an edit re-synthesises and
+#: re-encodes little more than the sentence it touched, and memory stays flat however long a
+#: paragraph is. A single sentence may be longer, up to SENTENCE_MAX_CHARS. Pieces of one point
+#: are joined with a sentence pause plus the frame padding (0 to 0.43 s).
+REQUEST_MAX_CHARS = 50
 SENTENCE_MAX_CHARS = 120
 
 

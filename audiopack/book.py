@@ -65,11 +65,11 @@ def adts_info(data: bytes, name: str = "AAC data") -> AdtsInfo:
     return AdtsInfo(len(stream.sizes), stream.sample_rate, stream.channels)
 
 
-def _survey(part: Path, sizes: Sequence[int] | None) -> tuple[Any, AdtsStream]:
+def _survey(part: Path, sizes: Any) -> tuple[Any, AdtsStream]:
     """The raw frame sizes of an ADTS part and its first frame (its format). Sizes remembered
     from encoding are trusted when the file's length agrees; otherwise every header is read."""
     try:
-        if sizes:
+        if sizes is not None and len(sizes):
             known = np.asarray(sizes, dtype=np.int64)
             with part.open("rb") as source:
                 head = source.read(int(known[0]) + 7)
@@ -80,7 +80,8 @@ def _survey(part: Path, sizes: Sequence[int] | None) -> tuple[Any, AdtsStream]:
     except OSError as e:
         raise PackError(f"cannot read the AAC part {part}: {e.strerror or e}") from e
     stream = parse_adts(data, str(part))
-    return np.asarray(stream.sizes, dtype=np.int64), stream
+    only_format = AdtsStream(b"", (), stream.sample_rate, stream.channels, stream.object_type)
+    return np.asarray(stream.sizes, dtype=np.int64), only_format
 
 
 def fit_title(title: str, max_bytes: int = MAX_TITLE_BYTES) -> str:
@@ -142,7 +143,7 @@ def write_m4b(
     metadata: dict[str, str],
     cover_jpeg: bytes | None,
     part_durations: Sequence[float] | None = None,
-    part_frame_sizes: Sequence[Sequence[int] | None] | None = None,
+    part_frame_sizes: Sequence[Any] | None = None,
 ) -> None:
     """Join ADTS AAC ``aac_parts`` (no re-encoding) into the M4B audiobook ``dest``.
 

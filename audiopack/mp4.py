@@ -150,6 +150,31 @@ def adts_with_sizes(data: bytes, sizes: Sequence[int], name: str = "AAC data") -
     )
 
 
+def pack_frame_sizes(sizes: Sequence[int]) -> str:
+    """Frame sizes as compact text for a JSON record: base64 of little-endian uint16 (an ADTS
+    frame is at most 8191 bytes), a sixth of a JSON list, and decoded without a Python loop."""
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.asarray(sizes, dtype="<u2").tobytes()).decode("ascii")
+
+
+def unpack_frame_sizes(text: object) -> Any:
+    """:func:`pack_frame_sizes` undone (a numpy array), or None for anything else."""
+    import base64
+    import binascii
+
+    import numpy as np
+
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return np.frombuffer(base64.b64decode(text, validate=True), dtype="<u2").astype(np.int64)
+    except (ValueError, binascii.Error):
+        return None
+
+
 def _box(kind: bytes, *parts: bytes) -> bytes:
     body = b"".join(parts)
     return struct.pack(">I4s", 8 + len(body), kind) + body

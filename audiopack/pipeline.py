@@ -257,10 +257,11 @@ def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime, 
 
 def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> None:
     from audiopack.book import write_m4b
+    from audiopack.mp4 import unpack_frame_sizes
 
     pieces = [p for c in ctx.plan.chapters for p in c.pieces]
     parts = [ctx.pieces.blob_path(p.key, "aac") for p in pieces]
-    sizes = [(ctx.pieces.meta(p.key) or {}).get("aac_sizes") for p in pieces]
+    sizes = [unpack_frame_sizes((ctx.pieces.meta(p.key) or {}).get("aac_sizes")) for p in pieces]
     title = ctx.plan.manuscript.title
     write_m4b(dest, aac_parts=parts, part_frame_sizes=sizes,
               chapters=[(one_line(c.chapter.title), c.start_s) for c in times],

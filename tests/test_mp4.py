@@ -15,7 +15,9 @@ from audiopack.mp4 import (
     FRAMES_PER_CHUNK,
     AacTrack,
     adts_with_sizes,
+    pack_frame_sizes,
     parse_adts,
+    unpack_frame_sizes,
     write_m4b_file,
 )
 
@@ -101,6 +103,16 @@ def test_known_frame_sizes_give_the_same_stream(adts: bytes) -> None:
     # Sizes that do not fit the data are not trusted: the headers are read instead.
     assert adts_with_sizes(adts + adts, parsed.sizes[:-1]) == parsed
     assert adts_with_sizes(adts + adts, [s + 1 for s in parsed.sizes]) == parsed
+
+
+def test_frame_sizes_survive_a_json_record(adts: bytes) -> None:
+    import json
+
+    sizes = parse_adts(adts).sizes
+    text = json.loads(json.dumps({"s": pack_frame_sizes(sizes)}))["s"]
+    assert list(unpack_frame_sizes(text)) == list(sizes)
+    assert unpack_frame_sizes("not base64!") is None
+    assert unpack_frame_sizes([1, 2]) is None
 
 
 def test_parse_adts_refuses_what_is_not_one_stream(adts: bytes) -> None:

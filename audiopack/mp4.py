@@ -1,7 +1,7 @@
 """A minimal MP4 (M4B) writer for one AAC-LC track with chapters, built from ADTS frames.
 
 Every edit rewrites the whole audiobook, and a general muxer (ffmpeg, even in-process) spends
-most of its time handing 47 frames a second through its packet machinery. The layout needed
+most of its time passing each of 23 frames a second through its packet machinery. The layout needed
 here is small and fixed, so it is written directly, the way ffmpeg's ``ipod`` muxer lays it
 out with ``+faststart``::
 

@@ -86,7 +86,9 @@ class _Library:
         ]  # fmt: skip
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
-        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
+        # A one-second buffer: fewer callbacks into Python, each of which takes the GIL from
+        # the threads encoding pieces meanwhile.
+        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 1000, data_path, 0)
         if self.sample_rate <= 0:
             raise EngineUnavailableError("libespeak-ng failed to initialise its data")
         self.version = (lib.espeak_Info(None) or b"?").decode()

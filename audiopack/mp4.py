@@ -1,11 +1,11 @@
 """A minimal MP4 (M4B) writer for one AAC-LC track with chapters, built from ADTS frames.
 
 Every edit rewrites the whole audiobook, and a general muxer (ffmpeg, even in-process) spends
-most of its time passing each of 23 frames a second through its packet machinery. The layout needed
-here is small and fixed, so it is written directly, the way ffmpeg's ``ipod`` muxer lays it
-out with ``+faststart``::
+most of its time passing each of the book's 23 frames a second through its packet machinery.
+The layout needed here is small and fixed, so it is written directly, the way ffmpeg's
+``ipod`` muxer lays it out with ``+faststart``::
 
-    ftyp  moov[mvhd  trak(audio, tref chap -> 2)  trak(chapter text)  udta[chpl]]  mdat
+    ftyp  moov[mvhd  trak(audio, tref chap -> 2)  trak(chapter text)  udta[chpl  meta]]  mdat
 
 * the audio track: one ``mp4a`` sample entry (AudioSpecificConfig from the ADTS headers), a
   constant 1024-sample duration per frame, chunks of about a second; no edit list, so the
@@ -14,7 +14,8 @@ out with ``+faststart``::
   referenced by the audio track's ``tref/chap``; Apple) and a Nero ``chpl`` list (most others);
 * the ``mdat`` holds the chapter texts, then the raw AAC frames (ADTS headers stripped).
 
-Tags and the cover are added afterwards by mutagen (audiopack.tags).
+Tags and the cover are added afterwards by mutagen (audiopack.tags), into room left free in
+``meta`` so that the audio need not move.
 """
 
 from __future__ import annotations

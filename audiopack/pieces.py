@@ -171,6 +171,7 @@ class PieceEncoder:
             self.abort()
             raise
         self.pool.shutdown()
+        release_freed_memory()  # before the pack is assembled on top of the encoders' leftovers
 
     def abort(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

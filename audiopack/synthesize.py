@@ -70,22 +70,24 @@ async def synthesize_all(
     failures: list[tuple[SegmentPlan, AudiopackError]] = []
 
     async def one(segment: SegmentPlan) -> None:
+        # The slot is held until the audio is stored, not only while it is synthesised: a
+        # slow disk would otherwise let finished clips pile up in memory.
         async with semaphore:
             try:
                 clip = await engine.synthesize(segment.texts)
             except AudiopackError as e:
                 failures.append((segment, e))
                 return
-        if len(clip.sentences) != len(segment.texts):
-            failures.append((segment, SynthesisError("engine returned wrong sentence count")))
-            return
-        meta = {
-            "frames": clip.frames,
-            "rate": SAMPLE_RATE,
-            "sentences": [[t.start_frame, t.end_frame] for t in clip.sentences],
-            "engine": engine.name,
-        }
-        await asyncio.to_thread(store.put, segment.key, meta, {"pcm": clip.pcm})
+            if len(clip.sentences) != len(segment.texts):
+                failures.append((segment, SynthesisError("engine returned wrong sentence count")))
+                return
+            meta = {
+                "frames": clip.frames,
+                "rate": SAMPLE_RATE,
+                "sentences": [[t.start_frame, t.end_frame] for t in clip.sentences],
+                "engine": engine.name,
+            }
+            await asyncio.to_thread(store.put, segment.key, meta, {"pcm": clip.pcm})
         progress.advance(len(segment.texts))
         if on_stored is not None:
             on_stored(segment.key)

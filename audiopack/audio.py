@@ -465,17 +465,6 @@ def mp3_frame_count(data: bytes) -> int:
     return count
 
 
-def adts_frame_count(data: bytes) -> int:
-    count, i = 0, 0
-    while i + 7 <= len(data) and data[i] == 0xFF and data[i + 1] & 0xF0 == 0xF0:
-        length = ((data[i + 3] & 3) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
-        if length < 7:
-            break
-        count += 1
-        i += length
-    return count
-
-
 def concatenate_files(parts: Sequence[Path], destination: Path) -> None:
     """Join encoded pieces by stream copy (bytes), streaming: memory stays flat."""
     with destination.open("wb") as out:

@@ -287,7 +287,6 @@ def write_m4b_file(
     import numpy as np
 
     sizes = np.asarray(track.sizes, dtype=np.int64)
-    stream = track
     media_duration = track.duration_samples
     movie_duration = round(media_duration * MOVIE_TIMESCALE / track.sample_rate)
     texts = [_chapter_sample(title) for title, _, _ in chapters]
@@ -307,8 +306,8 @@ def write_m4b_file(
             b"stbl",
             _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _box(
                 b"mp4a", b"\0" * 6, struct.pack(">H", 1), b"\0" * 8,
-                struct.pack(">HHHHI", stream.channels, 16, 0, 0, stream.sample_rate << 16),
-                _esds(stream, int(sizes.max()), bitrate),
+                struct.pack(">HHHHI", track.channels, 16, 0, 0, track.sample_rate << 16),
+                _esds(track, int(sizes.max()), bitrate),
             )),
             _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(sizes), FRAME_SAMPLES)),
             _stsc([int(count) for count in chunk_counts]),
@@ -319,7 +318,7 @@ def write_m4b_file(
             b"trak",
             _tkhd(1, 3, movie_duration, 0x0100),
             _box(b"tref", _box(b"chap", struct.pack(">I", 2))),
-            _box(b"mdia", _mdhd(stream.sample_rate, media_duration),
+            _box(b"mdia", _mdhd(track.sample_rate, media_duration),
                  _hdlr(b"soun", b"SoundHandler"),
                  _box(b"minf", _full_box(b"smhd", 0, 0, b"\0" * 4), _dinf(), stbl)),
         )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,34 @@ def test_fast_filter_kernel_matches_scipy() -> None:
     assert audio._sosfilt_kernel() is not None
     expected = sosfilt(audio._k_weighting(), signal)
     assert np.allclose(audio._k_weighted(signal), expected)
+
+
+def test_filter_kernel_is_loaded_once_when_threads_race(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Encoding threads start together; a kernel loaded by two of them at once came back
+    half-made in about one build in eight, and the build fell back to scipy.signal."""
+    import threading
+    import time
+
+    loads: list[int] = []
+
+    def slow_loader() -> None:
+        loads.append(threading.get_ident())
+        time.sleep(0.05)  # wide open for a second thread to come in
+
+    cached = functools.lru_cache(maxsize=1)(slow_loader)
+    monkeypatch.setattr(audio, "_load_sosfilt_kernel", cached)
+    barrier = threading.Barrier(6)
+
+    def first_call() -> None:
+        barrier.wait()
+        audio._sosfilt_kernel()
+
+    threads = [threading.Thread(target=first_call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1
 
 
 def test_requests_are_cut_in_the_middle_of_gaps() -> None:

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,29 @@ from audiopack.cache import atomic_write_bytes, atomic_write_text
 from audiopack.errors import PackError
 
 log = logging.getLogger(__name__)
+
+
+def _try_lock(fd: int) -> bool:
+    """Lock an open file exclusively without waiting; False when someone else holds it.
+
+    The operating system's own lock (not a library: this runs on every build, and the
+    lock is released by the kernel even when the process is killed).
+    """
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 STATE_DIR = ".audiopack"
 MANIFEST = "manifest.json"
@@ -66,24 +90,20 @@ class PackFolder:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the pack's lock; a second build refuses at once with a clear error."""
-        from filelock import FileLock, Timeout
-
         try:
             self.state.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise PackError(f"cannot create the pack folder {self.root}: {e.strerror}") from e
-        lock = FileLock(str(self.state / "lock"))
         try:
-            lock.acquire(timeout=0)
-        except Timeout as e:
-            raise PackError(
-                f"another audiopack build is using {self.root}; wait for it to finish"
-            ) from e
-        try:
+            if not _try_lock(fd):
+                raise PackError(
+                    f"another audiopack build is using {self.root}; wait for it to finish"
+                )
             self.recover()
             yield
         finally:
-            lock.release()
+            os.close(fd)  # closing the descriptor releases the lock
 
     def recover(self) -> None:
         """Finish a commit that a crash interrupted; drop leftovers of interrupted builds."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,6 +160,26 @@ def test_second_build_refuses_while_locked(
     out = tmp_path / "pack"
     with PackFolder(out).locked(), pytest.raises(PackError, match="another audiopack build"):
         _build(short_script, out, tone_engine)
+
+
+def test_lock_held_by_another_process_refuses_and_dies_with_it(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from audiopack.pack import PackFolder\n"
+         "with PackFolder(Path(sys.argv[1])).locked():\n"
+         "    print('held', flush=True); time.sleep(60)", str(out)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(PackError, match="another audiopack build"), PackFolder(out).locked():
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with PackFolder(out).locked():  # a killed build leaves no stale lock behind
+        pass
 
 
 def test_corrupt_cache_entry_is_resynthesised(

@@ -144,7 +144,7 @@ def adts_with_sizes(data: bytes, sizes: Sequence[int], name: str = "AAC data") -
     keep[(starts[:, None] + np.arange(header)).ravel()] = False
     return AdtsStream(
         buffer[keep].tobytes(),
-        tuple(int(s) for s in sizes),
+        tuple(np.asarray(sizes, dtype=np.int64).tolist()),
         first.sample_rate,
         first.channels,
         first.object_type,

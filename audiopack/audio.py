@@ -458,6 +458,33 @@ def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> No
             raise
 
 
+def decode_mp3(data: bytes) -> bytes:
+    """MP3 bytes to mono s16le PCM at SAMPLE_RATE, in this process.
+
+    The same libavcodec decoder and libswresample conversion as the ffmpeg command line
+    (identical samples, delay included), without starting a process per request: that
+    cost an edge build about 60 ms of CPU per request.
+    """
+    import io
+
+    import av
+
+    chunks: list[bytes] = []
+    try:
+        with av.open(io.BytesIO(data), "r", format="mp3") as container:
+            if not container.streams.audio:
+                raise ToolError("cannot decode MP3 audio: no audio stream")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            for frame in container.decode(audio=0):
+                for converted in resampler.resample(frame):
+                    chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+            for converted in resampler.resample(None):
+                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+    except av.FFmpegError as e:
+        raise ToolError(f"cannot decode MP3 audio: {e}") from e
+    return b"".join(chunks)
+
+
 def mp3_frame_count(data: bytes) -> int:
     """Number of MPEG audio frames in raw MP3 bytes (no tags), by walking frame headers."""
     bitrates = {3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),

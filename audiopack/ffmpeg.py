@@ -1,4 +1,8 @@
-"""Finding and running ffmpeg (a system one when present, else the imageio-ffmpeg wheel's)."""
+"""Finding and running the ffmpeg program (a system one when present, else the imageio-ffmpeg
+wheel's, installed with the test and bench extras).
+
+The product encodes and decodes in-process; this is the independent tool the tests and the
+benchmark check its audio with (decoding, probing, the bare toolchain's MP3)."""
 
 from __future__ import annotations
 

@@ -48,6 +48,7 @@ def _try_lock(fd: int) -> bool:
         return False
     return True
 
+
 STATE_DIR = ".audiopack"
 MANIFEST = "manifest.json"
 JOURNAL = "commit.json"

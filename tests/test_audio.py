@@ -150,3 +150,30 @@ def test_requests_are_cut_in_the_middle_of_gaps() -> None:
     ]
     assert widen_to_gaps([(5, 8)], 10) == [(0, 10)]
     assert widen_to_gaps([], 10) == []
+
+
+@pytest.mark.parametrize(("bitrate", "rate"), [(48, SAMPLE_RATE), (128, 48000), (64, 22050)])
+def test_in_process_mp3_decoding_matches_the_ffmpeg_command(bitrate: int, rate: int) -> None:
+    """Edge audio is decoded in-process; sample for sample what ``ffmpeg -i`` gives, so the
+    sentence boundaries (which count the decoder's delay) stay where they were."""
+    from audiopack.ffmpeg import run_ffmpeg
+
+    rng = np.random.default_rng(bitrate)
+    count = rate * 3 + 77
+    t = np.arange(count) / rate
+    signal = np.sin(2 * np.pi * 330 * t) * 0.3 + rng.standard_normal(count) * 0.05
+    mp3 = run_ffmpeg(
+        ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame",
+         "-b:a", f"{bitrate}k", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "pipe:1"],
+        stdin=(signal * 32767).astype("<i2").tobytes(),
+    )  # fmt: skip
+    decoded = audio.decode_mp3(mp3)
+    assert decoded == decode_to_pcm(mp3, "mp3")
+    assert abs(len(decoded) // 2 - count * SAMPLE_RATE / rate) < 3000  # delay and padding
+
+
+def test_undecodable_mp3_is_a_tool_error() -> None:
+    from audiopack.errors import ToolError
+
+    with pytest.raises(ToolError, match="cannot decode MP3"):
+        audio.decode_mp3(b"<html>not audio</html>" * 50)

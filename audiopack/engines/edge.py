@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 import aiohttp
 import numpy as np
 
+from audiopack.audio import decode_mp3
 from audiopack.engines import EDGE_URL_ENV
 from audiopack.engines.voices import BUILTIN_ZH_VOICES, VoiceInfo, check_voice
 from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError, ToolError
-from audiopack.ffmpeg import decode_to_pcm, ffmpeg_exe
 from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
 
 try:
@@ -396,7 +396,7 @@ def _refine_inner_splits(
 
 def _decode(mp3: bytes) -> bytes:
     try:
-        pcm = decode_to_pcm(mp3, "mp3")
+        pcm = decode_mp3(mp3)
     except ToolError as e:
         raise _AttemptFailed(f"undecodable audio ({e})") from e
     if len(pcm) < 2:
@@ -465,7 +465,6 @@ class EdgeEngine:
         text = "".join(sentences)
         if not _key(text):
             return Clip(b"", tuple(SentenceTiming(s, 0, 0) for s in sentences))
-        ffmpeg_exe()  # a missing ffmpeg is a ToolError, not a reason to retry
         excerpt = text[:20] + ("…" if len(text) > 20 else "")
         last: BaseException | None = None
         for attempt in range(self.retries):

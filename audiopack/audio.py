@@ -46,12 +46,12 @@ if TYPE_CHECKING:  # numpy.typing costs 20 ms to import: a tenth of a no-op rebu
     FloatArray = npt.NDArray[np.float64]
 
 
-def seconds_to_frames(seconds: float) -> int:
-    return round(seconds * SAMPLE_RATE)
+def seconds_to_frames(seconds: float, rate: int = SAMPLE_RATE) -> int:
+    return round(seconds * rate)
 
 
-def frames_to_seconds(frames: int) -> float:
-    return round(frames / SAMPLE_RATE, 3)
+def frames_to_seconds(frames: int, rate: int = SAMPLE_RATE) -> float:
+    return round(frames / rate, 3)
 
 
 def pcm_array(pcm: bytes) -> Int16Array:
@@ -116,18 +116,18 @@ def lay_out_piece(
     return PieceAudio(np.concatenate(parts).astype("<i2"), tuple(spans))
 
 
-def integrated_loudness(samples: Int16Array) -> float | None:
+def integrated_loudness(samples: Int16Array, rate: int = SAMPLE_RATE) -> float | None:
     """ITU-R BS.1770-4 integrated loudness (LUFS) of int16 PCM; None when silent or too short."""
-    if len(samples) < SAMPLE_RATE // 2 or not np.any(samples):
+    if len(samples) < rate // 2 or not np.any(samples):
         return None
-    return _gated_loudness(samples.astype(np.float64) / 32768.0)
+    return _gated_loudness(samples.astype(np.float64) / 32768.0, rate)
 
 
-def _biquad(kind: str, gain_db: float, q: float, fc: float) -> list[float]:
+def _biquad(kind: str, gain_db: float, q: float, fc: float, rate: int) -> list[float]:
     """RBJ cookbook biquads, as BS.1770's K-weighting is usually built (pyloudnorm does too);
     returns one second-order section [b0, b1, b2, 1, a1, a2]."""
     a_gain = 10 ** (gain_db / 40)
-    w0 = 2 * np.pi * fc / SAMPLE_RATE
+    w0 = 2 * np.pi * fc / rate
     alpha = np.sin(w0) / (2 * q)
     cos, root = np.cos(w0), np.sqrt(a_gain)
     if kind == "high_shelf":
@@ -147,11 +147,11 @@ def _biquad(kind: str, gain_db: float, q: float, fc: float) -> list[float]:
     return [float(x / a[0]) for x in (*b, *a)]  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1)
-def _k_weighting() -> FloatArray:
+@functools.lru_cache(maxsize=4)
+def _k_weighting(rate: int = SAMPLE_RATE) -> FloatArray:
     """The K-weighting filter (high shelf, then 38 Hz high pass) as second-order sections."""
-    return np.array([_biquad("high_shelf", 4.0, 1 / np.sqrt(2), 1500.0),
-                     _biquad("high_pass", 0.0, 0.5, 38.0)])  # fmt: skip
+    return np.array([_biquad("high_shelf", 4.0, 1 / np.sqrt(2), 1500.0, rate),
+                     _biquad("high_pass", 0.0, 0.5, 38.0, rate)])  # fmt: skip
 
 
 _KERNEL_LOCK = threading.Lock()
@@ -196,8 +196,8 @@ def _load_sosfilt_kernel() -> Callable[[FloatArray, FloatArray, FloatArray], Non
         return None
 
 
-def _k_weighted(signal: FloatArray) -> FloatArray:
-    sos = _k_weighting()
+def _k_weighted(signal: FloatArray, rate: int = SAMPLE_RATE) -> FloatArray:
+    sos = _k_weighting(rate)
     kernel = _sosfilt_kernel()
     if kernel is None:
         from scipy.signal import sosfilt
@@ -211,14 +211,14 @@ def _k_weighted(signal: FloatArray) -> FloatArray:
     return filtered
 
 
-def _gated_loudness(signal: FloatArray) -> float | None:
+def _gated_loudness(signal: FloatArray, rate: int) -> float | None:
     """BS.1770 gating over 400 ms blocks with 75 % overlap, vectorised.
 
     pyloudnorm loops over blocks in Python, which costs seconds on a long book: here block
     energies come from 100 ms hop sums.
     """
-    weighted = _k_weighted(signal)
-    step = SAMPLE_RATE // 10
+    weighted = _k_weighted(signal, rate)
+    step = rate // 10
     hops = len(weighted) // step
     if hops < 4:
         return None
@@ -309,7 +309,9 @@ def limit_peaks(signal: FloatArray, ceiling: float) -> FloatArray:
 
 
 def normalise_loudness(
-    samples: Int16Array, target_lufs: float = TARGET_LUFS + ENCODING_LOSS_LU
+    samples: Int16Array,
+    target_lufs: float = TARGET_LUFS + ENCODING_LOSS_LU,
+    rate: int = SAMPLE_RATE,
 ) -> Int16Array:
     """Bring speech to ``target_lufs`` under a peak ceiling; silence is returned unchanged.
 
@@ -318,15 +320,15 @@ def normalise_loudness(
     K-weighted once, and the limiter (a slowly varying gain) scales each hop's K-weighted
     energy by its mean squared gain. Only the final gain curve is applied per sample.
     """
-    if len(samples) < SAMPLE_RATE // 2 or not np.any(samples):
+    if len(samples) < rate // 2 or not np.any(samples):
         return samples
     source = np.multiply(samples, 1 / 32768.0, dtype=np.float64)
-    weighted = _hops(_k_weighted(source))
+    weighted = _hops(_k_weighted(source, rate))
     count = len(source)
     hops = len(weighted)
     energy = np.einsum("ij,ij->i", weighted, weighted)
     peaks = _hop_peaks(source)
-    per_block = (SAMPLE_RATE // 10) // LIMITER_HOP  # 2 ms hops in a 100 ms gating hop
+    per_block = round(rate / 10 / LIMITER_HOP)  # 2 ms hops in a (near) 100 ms gating hop
     blocks = hops // per_block
 
     def loudness_at(gain_db: float) -> tuple[float | None, FloatArray]:
@@ -374,37 +376,39 @@ class Codec:
 
     suffix: str
     bitrate_k: int
+    #: Samples per second, in and out: the engine's own rate (no resampling).
+    rate: int = SAMPLE_RATE
 
     @property
     def tag(self) -> str:
         """What decides the encoded bytes: part of every piece's cache key."""
         settings = {"mp3": "lame cbr q7", "aac": "lavc aac fast nopns notns"}[self.suffix]
-        return f"{self.suffix}:{self.bitrate_k}k {settings}"
+        return f"{self.suffix}:{self.bitrate_k}k@{self.rate} {settings}"
 
 
-def mp3_codec(bitrate_k: int) -> Codec:
-    return Codec("mp3", bitrate_k)
+def mp3_codec(bitrate_k: int, rate: int = SAMPLE_RATE) -> Codec:
+    return Codec("mp3", bitrate_k, rate)
 
 
-def aac_codec(bitrate_k: int) -> Codec:
-    return Codec("aac", bitrate_k)
+def aac_codec(bitrate_k: int, rate: int = SAMPLE_RATE) -> Codec:
+    return Codec("aac", bitrate_k, rate)
 
 
-def _encode_mp3(samples: Int16Array, bitrate_k: int) -> bytes:
-    """Raw MPEG-2 layer III frames (no Xing header, no tags) at SAMPLE_RATE."""
+def _encode_mp3(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
+    """Raw MPEG-2 layer III frames (no Xing header, no tags) at ``rate`` (16 to 24 kHz)."""
     import lameenc
 
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(bitrate_k)
-    encoder.set_in_sample_rate(SAMPLE_RATE)
-    encoder.set_out_sample_rate(SAMPLE_RATE)  # LAME would resample at low bitrates
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(rate)  # LAME would resample at low bitrates
     encoder.set_channels(1)
     encoder.set_quality(7)  # LAME -q 7: fast, and indistinguishable for speech at 64 kbps
     return bytes(encoder.encode(samples.tobytes()) + encoder.flush())
 
 
-def _encode_aac(samples: Int16Array, bitrate_k: int) -> bytes:
-    """ADTS AAC-LC frames at SAMPLE_RATE."""
+def _encode_aac(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
+    """ADTS AAC-LC frames at ``rate``."""
     import io
     from fractions import Fraction
 
@@ -416,7 +420,7 @@ def _encode_aac(samples: Int16Array, bitrate_k: int) -> bytes:
         # temporal shaping add little to speech at this bitrate: a third of the time.
         stream = container.add_stream(
             "aac",
-            rate=SAMPLE_RATE,
+            rate=rate,
             layout="mono",
             options={"aac_coder": "fast", "aac_pns": "0", "aac_tns": "0"},
         )
@@ -424,8 +428,8 @@ def _encode_aac(samples: Int16Array, bitrate_k: int) -> bytes:
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(samples).reshape(1, -1), format="s16", layout="mono"
         )
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = Fraction(1, SAMPLE_RATE)
+        frame.sample_rate = rate
+        frame.time_base = Fraction(1, rate)
         frame.pts = 0
         for packet in stream.encode(frame):
             container.mux(packet)
@@ -434,7 +438,7 @@ def _encode_aac(samples: Int16Array, bitrate_k: int) -> bytes:
     return buffer.getvalue()
 
 
-_ENCODERS: dict[str, Callable[[Int16Array, int], bytes]] = {
+_ENCODERS: dict[str, Callable[[Int16Array, int, int], bytes]] = {
     "mp3": _encode_mp3,
     "aac": _encode_aac,
 }
@@ -444,7 +448,7 @@ def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> No
     """Encode PCM into each (codec, path); each file appears atomically."""
     for codec, path in outputs:
         try:
-            data = _ENCODERS[codec.suffix](samples, codec.bitrate_k)
+            data = _ENCODERS[codec.suffix](samples, codec.bitrate_k, codec.rate)
         except Exception as e:  # the encoders raise their own types (av.FFmpegError, ...)
             raise ToolError(f"cannot encode {codec.suffix.upper()} audio: {e}") from e
         path.parent.mkdir(parents=True, exist_ok=True)

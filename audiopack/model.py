@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-#: Every clip inside audiopack is 16-bit signed little-endian mono PCM at this rate.
+#: Clips are 16-bit signed little-endian mono PCM at their engine's own rate (an engine's
+#: ``sample_rate``, which a whole pack shares); this one is the Edge voices' and the default.
 SAMPLE_RATE = 24000
 SAMPLE_WIDTH = 2
 

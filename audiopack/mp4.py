@@ -32,7 +32,7 @@ ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 120
               8000, 7350)  # fmt: skip
 FRAME_SAMPLES = 1024
 MOVIE_TIMESCALE = 1000  # milliseconds: chapter durations stay far from 32-bit overflow
-FRAMES_PER_CHUNK = 24  # about a second of audio per chunk at 24 kHz
+FRAMES_PER_CHUNK = 24  # about a second of audio per chunk at 22.05 to 24 kHz
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 _LANGUAGE_UND = 0x55C4
 # The QuickTime text sample description and base media header ffmpeg writes for chapters.

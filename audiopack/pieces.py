@@ -14,6 +14,7 @@ from typing import Any
 from audiopack import audio
 from audiopack.cache import Store
 from audiopack.errors import ToolError
+from audiopack.model import SAMPLE_RATE
 from audiopack.mp4 import pack_frame_sizes, parse_adts
 from audiopack.plan import PiecePlan
 from audiopack.synthesize import Progress, load_segment
@@ -51,7 +52,9 @@ def build_piece(
     laid = audio.lay_out_piece(
         sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
     )
-    samples = audio.normalise_loudness(laid.samples)
+    # Every codec of a build runs at the plan's (the engine's) sample rate.
+    rate = codecs[0].rate if codecs else SAMPLE_RATE
+    samples = audio.normalise_loudness(laid.samples, rate=rate)
     outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
     audio.encode_pcm(samples, outputs)
     meta: dict[str, Any] = {

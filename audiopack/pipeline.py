@@ -18,7 +18,7 @@ from audiopack.cache import Store, atomic_write_text, content_key
 from audiopack.config import BuildConfig
 from audiopack.engines import Engine
 from audiopack.errors import ConfigError, PackError
-from audiopack.model import Manuscript
+from audiopack.model import SAMPLE_RATE, Manuscript
 from audiopack.names import safe_component
 from audiopack.pack import STATE_DIR, PackFolder, write_staged_text
 from audiopack.pieces import PieceEncoder, piece_ready
@@ -92,12 +92,14 @@ def cache_root(config: BuildConfig) -> Path:
     return config.cache_dir if config.cache_dir else config.pack_dir / ".audiopack" / CACHE_SUBDIR
 
 
-def codecs_for(config: BuildConfig) -> tuple[audio.Codec, ...]:
+def codecs_for(config: BuildConfig, rate: int = SAMPLE_RATE) -> tuple[audio.Codec, ...]:
+    """The encodings the formats need, at ``rate``: the engine's own, so that nothing is
+    resampled (eSpeak NG speaks at 22.05 kHz, the Edge voices at 24 kHz)."""
     wanted = []
     if config.formats in ("mp3", "both"):
-        wanted.append(audio.mp3_codec(config.mp3_bitrate_k))
+        wanted.append(audio.mp3_codec(config.mp3_bitrate_k, rate))
     if config.formats in ("m4b", "both"):
-        wanted.append(audio.aac_codec(config.aac_bitrate_k))
+        wanted.append(audio.aac_codec(config.aac_bitrate_k, rate))
     return tuple(wanted)
 
 
@@ -382,9 +384,9 @@ async def _prepare(
     try:
         fingerprint = engine.fingerprint()
         options = speech_options(config, engine.name)
-        codecs = codecs_for(config)
+        codecs = codecs_for(config, engine.sample_rate)
         memo = _load_memo(config, options)
-        plan = make_plan(manuscript, fingerprint, memo, _pauses(config), codecs)
+        plan = make_plan(manuscript, fingerprint, memo, _pauses(config), codecs, engine.sample_rate)
         if memo.changed and not dry_run:
             _save_memo(config, memo)
         root = cache_root(config)

@@ -63,6 +63,8 @@ class BuildPlan:
     manuscript: Manuscript
     chapters: tuple[ChapterPlan, ...]
     engine: dict[str, str]
+    #: Samples per second of all audio in the plan: the engine's own rate.
+    sample_rate: int = SAMPLE_RATE
 
     @property
     def segments(self) -> tuple[SegmentPlan, ...]:
@@ -151,21 +153,22 @@ def _plan_pieces(
     engine: dict[str, str],
     pauses: Pauses,
     codecs: tuple[Codec, ...],
+    rate: int,
 ) -> list[PiecePlan]:
     """The pieces of one heading or point. Between the pieces of one point lies a sentence
     pause (plus the frame-grid padding); around the point, half a point pause on each side."""
     groups = _group(memo.sentences(text))
-    gap = seconds_to_frames(pauses.sentence_s)
-    edge_lead = seconds_to_frames(pauses.point_s / 2)
+    gap = seconds_to_frames(pauses.sentence_s, rate)
+    edge_lead = seconds_to_frames(pauses.point_s / 2, rate)
     edge_tail_s = pauses.heading_s - pauses.point_s / 2 if kind == "heading" else pauses.point_s / 2
-    edge_tail = seconds_to_frames(max(0.0, edge_tail_s))
+    edge_tail = seconds_to_frames(max(0.0, edge_tail_s), rate)
     pieces = []
     for index, group in enumerate(groups):
         spoken = [s.spoken for s in group if s.spoken]
         segments: tuple[SegmentPlan, ...] = ()
         if spoken:
             segment_key = content_key(
-                {"engine": engine, "texts": spoken, "format": f"s16le/{SAMPLE_RATE}/mono"}
+                {"engine": engine, "texts": spoken, "format": f"s16le/{rate}/mono"}
             )
             segments = (SegmentPlan(segment_key, tuple(spoken), label),)
         lead = edge_lead if index == 0 else gap // 2
@@ -187,6 +190,7 @@ def make_plan(
     speech: SpeechOptions | SpeechMemo,
     pauses: Pauses,
     codecs: tuple[Codec, ...],
+    sample_rate: int = SAMPLE_RATE,
 ) -> BuildPlan:
     memo = speech if isinstance(speech, SpeechMemo) else SpeechMemo(speech)
     stems = chapter_file_stems(manuscript.chapters)
@@ -196,10 +200,12 @@ def make_plan(
         if chapter.heading:
             label = f"chapter {number} heading"
             pieces += _plan_pieces(
-                "heading", None, chapter.heading, label, memo, engine, pauses, codecs
+                "heading", None, chapter.heading, label, memo, engine, pauses, codecs, sample_rate
             )
         for index, point in enumerate(chapter.points):
             label = f"chapter {number}, point {index + 1} ({point.title[:12]})"
-            pieces += _plan_pieces("point", index, point.text, label, memo, engine, pauses, codecs)
+            pieces += _plan_pieces(
+                "point", index, point.text, label, memo, engine, pauses, codecs, sample_rate
+            )
         chapters.append(ChapterPlan(number, chapter, stem, tuple(pieces)))
-    return BuildPlan(manuscript, tuple(chapters), engine)
+    return BuildPlan(manuscript, tuple(chapters), engine, sample_rate)

@@ -12,7 +12,6 @@ from typing import Protocol
 from audiopack.cache import Store
 from audiopack.engines import Engine
 from audiopack.errors import AudiopackError, SynthesisError
-from audiopack.model import SAMPLE_RATE
 from audiopack.plan import SegmentPlan
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ async def synthesize_all(
                 return
             meta = {
                 "frames": clip.frames,
-                "rate": SAMPLE_RATE,
+                "rate": engine.sample_rate,
                 "sentences": [[t.start_frame, t.end_frame] for t in clip.sentences],
                 "engine": engine.name,
             }

@@ -90,6 +90,7 @@ def chapter_times(
     plan: BuildPlan, pieces: Store, timeline_codec: str, mp3_files: bool
 ) -> tuple[ChapterTime, ...]:
     delay = audio.MP3_DELAY if timeline_codec == "mp3" else audio.AAC_DELAY
+    rate = plan.sample_rate
     result = []
     book_position = 0.0
     for chapter in plan.chapters:
@@ -104,15 +105,15 @@ def chapter_times(
             times = []
             for sentence, (a, b) in zip(piece.sentences, spans, strict=True):
                 text = sentence.display.strip()
-                start = audio.frames_to_seconds(position + delay + a)
-                end = audio.frames_to_seconds(position + delay + b)
+                start = audio.frames_to_seconds(position + delay + a, rate)
+                end = audio.frames_to_seconds(position + delay + b, rate)
                 if text:
                     times.append(SentenceTime(text, start, end))
             if piece.point_index is None:
                 heading_times += times
             else:
                 point_times.setdefault(piece.point_index, []).extend(times)
-                point_starts.setdefault(piece.point_index, audio.frames_to_seconds(position))
+                point_starts.setdefault(piece.point_index, audio.frames_to_seconds(position, rate))
             position += decoded
         heading = None
         if heading_times:
@@ -125,7 +126,7 @@ def chapter_times(
             start_s = spoken[0].start_s if spoken else point_starts.get(index, 0.0)
             end_s = spoken[-1].end_s if spoken else start_s
             points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
-        length_s = audio.frames_to_seconds(position)
+        length_s = audio.frames_to_seconds(position, rate)
         file = f"{chapter.stem}.mp3" if mp3_files else None
         result.append(
             ChapterTime(

@@ -743,7 +743,7 @@ def render_report(r: Results, plot_name: str) -> str:
               "- Bare toolchain: one `espeak_Synth` call on the whole manuscript text as it "
               "stands (same libespeak-ng and ctypes wrapper as audiopack, voice cmn, 22.05 kHz), "
               "a WAV, then `ffmpeg -b:a 64k` to one MP3 (`bench/bare_toolchain.py`). audiopack "
-              "does more: structure, pauses, loudness normalisation, 24 kHz, MP3 *and* AAC, "
+              "does more: structure, pauses, loudness normalisation, MP3 *and* AAC, "
               "tags, chapters, index, page.",
               "- Cold build: empty pack folder and cache; the manuscript's own file name (the "
               "title), default formats (chapter MP3s and the M4B). A tiny unmeasured build runs "

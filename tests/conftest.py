@@ -21,6 +21,7 @@ class ToneEngine:
     """
 
     name = "tone"
+    sample_rate = SAMPLE_RATE
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, ...]] = []

@@ -52,6 +52,28 @@ def test_chapters_last_what_the_index_says(espeak_pack: tuple[Path, dict, str]) 
         )
 
 
+def test_pack_is_made_at_the_voices_own_rate(espeak_pack: tuple[Path, dict, str]) -> None:
+    """eSpeak NG speaks at 22.05 kHz: chapters and book keep that rate (nothing is
+    resampled) and still last exactly what the index says, to the sample."""
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+
+    from audiopack.engines.espeak import EspeakEngine
+
+    out, index, _ = espeak_pack
+    rate = EspeakEngine().sample_rate
+    assert rate == 22050
+    for chapter in index["chapters"]:
+        info = MP3(out / chapter["file"]).info
+        assert info.sample_rate == rate
+        assert info.length == pytest.approx(chapter["end"] - chapter["start"], abs=0.03)
+    books = list(out.glob("*.m4b"))
+    assert len(books) == 1
+    book = MP4(books[0]).info
+    assert book.sample_rate == rate
+    assert book.length == pytest.approx(index["duration"], abs=0.05)
+
+
 def test_sentences_start_at_pause_to_speech_edges(espeak_pack: tuple[Path, dict, str]) -> None:
     out, index, _ = espeak_pack
     total = good = 0

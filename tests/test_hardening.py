@@ -161,7 +161,7 @@ def test_encoder_failure_is_one_clear_error(
 
     import audiopack.audio as audio_module
 
-    def broken(samples: object, bitrate_k: int) -> bytes:
+    def broken(samples: object, bitrate_k: int, rate: int) -> bytes:
         raise RuntimeError("lame_init_params failed")
 
     monkeypatch.setitem(audio_module._ENCODERS, "mp3", broken)

@@ -15,12 +15,14 @@ class Engine(Protocol):
     """A text-to-speech engine.
 
     ``synthesize`` receives the sentences of one request (speech text, already normalised) and
-    returns one clip of 24 kHz mono PCM whose ``sentences`` has exactly one timing per input
-    sentence, in order, each covering that sentence's speech (leading/trailing silence may be
-    included; the stitcher trims it).
+    returns one clip of mono PCM at ``sample_rate`` whose ``sentences`` has exactly one timing
+    per input sentence, in order, each covering that sentence's speech (leading/trailing
+    silence may be included; the stitcher trims it). The whole pack is made at the engine's
+    own rate, so nothing is resampled.
     """
 
     name: str
+    sample_rate: int
 
     def fingerprint(self) -> dict[str, str]:
         """Everything that changes the audio (engine version, voice, rate...), for cache keys."""

@@ -411,6 +411,7 @@ class EdgeEngine:
     """Microsoft Edge's online neural voices (edge-tts): natural, needs the network."""
 
     name = "edge"
+    sample_rate = SAMPLE_RATE  # the service's 24 kHz MP3, decoded as it is
 
     def __init__(
         self,

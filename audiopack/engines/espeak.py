@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from audiopack.errors import EngineUnavailableError, SynthesisError
-from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
+from audiopack.model import Clip, SentenceTiming
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +130,6 @@ class _Library:
         return b"".join(self._chunks)
 
 
-def _resample(pcm: bytes, rate: int) -> bytes:
-    """eSpeak NG speaks at 22.05 kHz; pieces are 24 kHz. audioop's rate converter (C,
-    streaming) is what pydub uses; importing it directly skips pydub, which looks for ffmpeg
-    on every import."""
-    if rate == SAMPLE_RATE or not pcm:
-        return pcm
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # audioop on Python 3.11/3.12
-        import audioop
-
-    converted, _state = audioop.ratecv(pcm, 2, 1, rate, SAMPLE_RATE, None)
-    return bytes(converted)
-
-
 class EspeakEngine:
     """eSpeak NG ``cmn``: robotic but offline, fast and always available."""
 
@@ -154,6 +138,8 @@ class EspeakEngine:
     def __init__(self, rate: str = "+0%", volume: str = "+0%", pitch: str = "+0Hz") -> None:
         self.rate, self.volume, self.pitch = rate, volume, pitch
         self._library = _Library.get()
+        #: eSpeak NG's own rate (22.05 kHz): the pack is made at it, nothing is resampled.
+        self.sample_rate: int = self._library.sample_rate
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
 
     @property
@@ -178,7 +164,7 @@ class EspeakEngine:
             timings: list[SentenceTiming] = []
             position = 0
             for sentence in sentences:
-                pcm = _resample(library.speak(sentence), library.sample_rate)
+                pcm = library.speak(sentence)
                 frames = len(pcm) // 2
                 timings.append(SentenceTiming(sentence, position, position + frames))
                 pieces.append(pcm)

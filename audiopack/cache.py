@@ -37,15 +37,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush it, then rename over ``path``."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write to a temporary file in the same folder, then rename over ``path``.
+
+    ``durable`` also syncs the data to disk before the rename (the pack's files and journal).
+    The cache does without: its entries are checked against their recorded sizes and hashes,
+    so one a power cut spoils is rebuilt, and a build does not wait on the disk for each.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; packs are shared files
         os.replace(name, path)
     except BaseException:
@@ -53,8 +59,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    atomic_write_bytes(path, text.encode(encoding))
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8", durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode(encoding), durable)
 
 
 class Store:
@@ -124,7 +130,7 @@ class Store:
     def put(self, key: str, meta: Mapping[str, Any], blobs: Mapping[str, bytes]) -> None:
         records = {}
         for suffix, data in blobs.items():
-            atomic_write_bytes(self.blob_path(key, suffix), data)
+            atomic_write_bytes(self.blob_path(key, suffix), data, durable=False)
             records[suffix] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         self._write_meta(key, meta, records)
 
@@ -142,7 +148,7 @@ class Store:
         body = dict(meta)
         body["_key"] = key
         body["_blobs"] = dict(records)
-        atomic_write_text(self._meta_path(key), json.dumps(body, ensure_ascii=False))
+        atomic_write_text(self._meta_path(key), json.dumps(body, ensure_ascii=False), durable=False)
 
     def keys(self) -> list[str]:
         if not self.folder.is_dir():

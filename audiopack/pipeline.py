@@ -137,6 +137,7 @@ def _save_memo(config: BuildConfig, memo: SpeechMemo) -> None:
         atomic_write_text(
             path,
             json.dumps({"options": memo.options_key, "entries": memo.used}, ensure_ascii=False),
+            durable=False,  # a lost memo only costs the next build its speed
         )
     except OSError as e:  # only an optimisation: never fail a build over it
         log.debug("cannot save the speech memo: %s", e)

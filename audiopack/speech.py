@@ -74,8 +74,6 @@ class SpeechSentence:
 
 # --------------------------------------------------------------------------- character classes
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
-_LATIN_EXTRA = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 #: Punctuation that makes a pause, by strength: the strongest of a run is kept.
 _PAUSE_STRENGTH = {
     "、": 0, "，": 1, ",": 1, "：": 2, ":": 2, "；": 3, ";": 3,
@@ -84,9 +82,40 @@ _PAUSE_STRENGTH = {
 _FULLWIDTH = {",": "，", ".": "。", ";": "；", ":": "：", "!": "！", "?": "？"}
 #: Every character :func:`to_speech` may return, besides the placeholder and lexicon readings.
 SPEAKABLE_PUNCTUATION = "，。！？；：、“”‘’《》（）…—·,.!?;:'-%/℃ "
-_SPEAKABLE_RE = re.compile(f"[{_HAN}A-Za-z0-9{_LATIN_EXTRA}{re.escape(SPEAKABLE_PUNCTUATION)}]")
-_WORD_RE = re.compile(f"[{_HAN}A-Za-z0-9{_LATIN_EXTRA}]")
-_CJK_SIDE_RE = re.compile(f"[{_HAN}，。！？；：、“”‘’《》（）…—]")
+_CJK_SIDE_MARKS = frozenset("，。！？；：、“”‘’《》（）…—")
+_SPEAKABLE_MARKS = frozenset(SPEAKABLE_PUNCTUATION)
+
+
+# Character classes as code-point tests, not regular expressions: a class with the Han
+# ranges takes the re module about 3 ms to compile, on every run.
+def _is_han(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0xF900 <= code <= 0xFAFF
+        or code == 0x3007
+        or 0x20000 <= code <= 0x3134F
+    )
+
+
+def _is_word_char(ch: str) -> bool:
+    """Han, ASCII letters and digits, and Latin letters with diacritics."""
+    if ch.isascii():
+        return ch.isalnum()
+    code = ord(ch)
+    return (0xC0 <= code <= 0x24F and code not in (0xD7, 0xF7)) or _is_han(ch)
+
+
+def _is_speakable(ch: str) -> bool:
+    return ch in _SPEAKABLE_MARKS or _is_word_char(ch)
+
+
+def _is_cjk_side(text: str) -> bool:
+    """One Han character or Chinese punctuation mark: ASCII punctuation beside it becomes
+    full-width."""
+    return len(text) == 1 and (text in _CJK_SIDE_MARKS or _is_han(text))
+
 
 _DIGITS = "零一二三四五六七八九"
 _CN_NUMERAL = "零一二三四五六七八九十百千万亿两〇"
@@ -238,7 +267,7 @@ def to_speech(text: str, options: SpeechOptions) -> str:
     spoken = _placeholders(spoken, options.placeholder)
     spoken = _numbers(spoken, options.numbers)
     spoken = _punctuation(spoken)
-    if not _WORD_RE.search(spoken):
+    if not any(map(_is_word_char, spoken)):
         return ""
     return options.lexicon.apply(spoken)
 
@@ -465,7 +494,7 @@ def _punctuation(text: str) -> str:
     # Latin words apart.
     chars = list(text)
     for i, ch in enumerate(chars):
-        if not _SPEAKABLE_RE.match(ch) or (ch == "/" and not _between_digits(text, i)):
+        if not _is_speakable(ch) or (ch == "/" and not _between_digits(text, i)):
             before = text[i - 1] if i else ""
             after = text[i + 1] if i + 1 < len(text) else ""
             chars[i] = " " if _is_ascii_word(before) and _is_ascii_word(after) else ""
@@ -497,7 +526,7 @@ def _fullwidth_punct(m: re.Match[str]) -> str:
     mark = m.group(1)
     if _is_ascii_word(before) and _is_ascii_word(after):
         return m.group()  # 3.5, 1,000, e.g.
-    if _CJK_SIDE_RE.fullmatch(before) or _CJK_SIDE_RE.fullmatch(after):
+    if _is_cjk_side(before) or _is_cjk_side(after):
         return _FULLWIDTH[mark]
     return m.group()
 

@@ -356,3 +356,23 @@ def test_espeak_reads_converted_placeholder_sentence() -> None:
     # The placeholder is read as a syllable, not as "asterisk" in English (which is longer).
     raw = engine.synthesize_blocking(["推进*高质量发展"]).frames / SAMPLE_RATE
     assert short < raw
+
+
+def test_character_classes_match_their_definitions() -> None:
+    """The code-point tests stand for these classes (Han incl. extensions B-G, 〇, CJK
+    compatibility; ASCII letters and digits; Latin-1 and Latin Extended letters)."""
+    import re
+
+    from audiopack import speech
+
+    han = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
+    latin = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+    word = re.compile(f"[{han}A-Za-z0-9{latin}]")
+    speakable = re.compile(f"[{han}A-Za-z0-9{latin}{re.escape(speech.SPEAKABLE_PUNCTUATION)}]")
+    cjk_side = re.compile(f"[{han}，。！？；：、“”‘’《》（）…—]")
+    for code in range(0x32000):
+        ch = chr(code)
+        assert speech._is_word_char(ch) == bool(word.fullmatch(ch)), hex(code)
+        assert speech._is_speakable(ch) == bool(speakable.fullmatch(ch)), hex(code)
+        assert speech._is_cjk_side(ch) == bool(cjk_side.fullmatch(ch)), hex(code)
+    assert not speech._is_cjk_side("") and not speech._is_cjk_side("中文")

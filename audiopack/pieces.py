@@ -14,7 +14,6 @@ from typing import Any
 from audiopack import audio
 from audiopack.cache import Store
 from audiopack.errors import ToolError
-from audiopack.model import SAMPLE_RATE
 from audiopack.mp4 import pack_frame_sizes, parse_adts
 from audiopack.plan import PiecePlan
 from audiopack.synthesize import Progress, load_segment
@@ -36,9 +35,10 @@ def widen_to_gaps(spans: Sequence[tuple[int, int]], frames: int) -> list[tuple[i
 
 
 def build_piece(
-    piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio.Codec]
+    piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio.Codec], rate: int
 ) -> None:
-    """Lay out, normalise and encode one piece from its cached segments."""
+    """Lay out, normalise and encode one piece from its cached segments (PCM at ``rate``,
+    the rate of the plan and of every codec)."""
     clips: list[audio.Int16Array] = []
     for segment in piece.segments:
         loaded = load_segment(segments, segment.key)
@@ -52,8 +52,6 @@ def build_piece(
     laid = audio.lay_out_piece(
         sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
     )
-    # Every codec of a build runs at the plan's (the engine's) sample rate.
-    rate = codecs[0].rate if codecs else SAMPLE_RATE
     samples = audio.normalise_loudness(laid.samples, rate=rate)
     outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
     audio.encode_pcm(samples, outputs)
@@ -126,8 +124,9 @@ class PieceEncoder:
         codecs: Sequence[audio.Codec],
         todo: list[PiecePlan],
         waiting_for: set[str],
+        rate: int,
     ) -> None:
-        self.segments, self.pieces, self.codecs = segments, pieces, codecs
+        self.segments, self.pieces, self.codecs, self.rate = segments, pieces, codecs, rate
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
         self.futures: list[Future[None]] = []
         self.remaining: dict[str, int] = {}
@@ -146,7 +145,7 @@ class PieceEncoder:
         self.futures.append(self.pool.submit(self._build, piece))
 
     def _build(self, piece: PiecePlan) -> None:
-        build_piece(piece, self.segments, self.pieces, self.codecs)
+        build_piece(piece, self.segments, self.pieces, self.codecs, self.rate)
         if next(self.built) % TRIM_EVERY == TRIM_EVERY - 1:
             release_freed_memory()
 

@@ -409,7 +409,12 @@ async def _prepare(
         if dry_run:
             return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)
         encoder = PieceEncoder(
-            ctx.segments, ctx.pieces, ctx.codecs, missing_pieces, {s.key for s in to_synth}
+            ctx.segments,
+            ctx.pieces,
+            ctx.codecs,
+            missing_pieces,
+            {s.key for s in to_synth},
+            plan.sample_rate,
         )
         try:
             report = await synthesize_all(

@@ -258,13 +258,18 @@ def _write_chapter_mp3(ctx: _Context, chapter: ChapterPlan, times: ChapterTime, 
     tag_mp3(dest, tags)
 
 
-def _write_book(ctx: _Context, times: tuple[ChapterTime, ...], dest: Path) -> None:
+def _write_book(
+    ctx: _Context,
+    times: tuple[ChapterTime, ...],
+    piece_records: dict[str, dict[str, Any]],
+    dest: Path,
+) -> None:
     from audiopack.book import write_m4b
     from audiopack.mp4 import unpack_frame_sizes
 
     pieces = [p for c in ctx.plan.chapters for p in c.pieces]
     parts = [ctx.pieces.blob_path(p.key, "aac") for p in pieces]
-    sizes = [unpack_frame_sizes((ctx.pieces.meta(p.key) or {}).get("aac_sizes")) for p in pieces]
+    sizes = [unpack_frame_sizes(piece_records[p.key].get("aac_sizes")) for p in pieces]
     title = ctx.plan.manuscript.title
     write_m4b(dest, aac_parts=parts, part_frame_sizes=sizes,
               chapters=[(one_line(c.chapter.title), c.start_s) for c in times],
@@ -283,7 +288,9 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
     mp3 = config.formats in ("mp3", "both")
     m4b = config.formats in ("m4b", "both")
     timeline_codec = "mp3" if mp3 else "aac"
-    times = chapter_times(ctx.plan, ctx.pieces, timeline_codec, mp3)
+    # Each piece's record is read once, for the timeline and the book alike.
+    piece_records = {p.key: ctx.pieces.meta(p.key) or {} for p in ctx.plan.pieces}
+    times = chapter_times(ctx.plan, piece_records, timeline_codec, mp3)
     title = ctx.plan.manuscript.title
     book_file = safe_component(title, fallback="book") + ".m4b" if m4b else None
     index = index_document(title, ctx.source, ctx.engine_info, times, book_file)
@@ -339,7 +346,11 @@ def _assemble(ctx: _Context, progress: Progress) -> tuple[list[str], list[str]]:
                 "title": title, "artist": config.artist, "year": ctx.year,
                 "cover": ctx.cover.key,
             })  # fmt: skip
-            keep_or_make(book_file, fingerprint, lambda path: _write_book(ctx, times, path))
+            keep_or_make(
+                book_file,
+                fingerprint,
+                functools.partial(_write_book, ctx, times, piece_records),
+            )
         progress.advance()
         progress.finish()
         keep_or_make("cover.jpg", ctx.cover.key, lambda path: path.write_bytes(ctx.cover.data))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from audiopack import audio
-from audiopack.cache import Store
 from audiopack.model import Chapter
 from audiopack.plan import BuildPlan
 
@@ -87,8 +87,13 @@ def index_document(
 
 
 def chapter_times(
-    plan: BuildPlan, pieces: Store, timeline_codec: str, mp3_files: bool
+    plan: BuildPlan,
+    piece_records: Mapping[str, Mapping[str, Any]],
+    timeline_codec: str,
+    mp3_files: bool,
 ) -> tuple[ChapterTime, ...]:
+    """Every chapter's place in the book and every sentence's in its chapter, from the
+    pieces' cached records (``piece_records``: piece key to its metadata)."""
     delay = audio.MP3_DELAY if timeline_codec == "mp3" else audio.AAC_DELAY
     rate = plan.sample_rate
     result = []
@@ -99,7 +104,7 @@ def chapter_times(
         point_times: dict[int, list[SentenceTime]] = {}
         point_starts: dict[int, float] = {}
         for piece in chapter.pieces:
-            meta = pieces.meta(piece.key) or {}
+            meta = piece_records[piece.key]
             spans = meta.get("spans", [])
             decoded = int(meta.get(f"{timeline_codec}_frames") or meta["decoded_frames"])
             times = []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -103,6 +105,22 @@ def common_options(func: F) -> F:
 @click.version_option(__version__, "--version", prog_name="audiopack")
 def main() -> None:
     """Turn a Chinese speech manuscript into a chaptered audio study pack."""
+    # The process is ours here, not in the library: audiopack does no linear algebra, and
+    # numpy's OpenBLAS would start a thread pool per core on import. A user's setting wins.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    _limit_malloc_arenas()
+
+
+def _limit_malloc_arenas() -> None:
+    """Few glibc malloc arenas for this process: the encoding threads free numpy buffers of a
+    few hundred kilobytes per piece, and per-thread arenas would keep them, fragmented, so a
+    long book's resident memory would creep up piece after piece."""
+    if sys.platform != "linux":
+        return
+    m_arena_max = -8
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(m_arena_max, 2)
 
 
 def _build_options(func: F) -> F:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from audiopack import audio
-from audiopack.cache import Store, atomic_write_text, content_key
+from audiopack.atomic import atomic_write_text
+from audiopack.cache import Store, content_key
 from audiopack.config import BuildConfig
 from audiopack.engines import Engine
 from audiopack.errors import ConfigError, PackError

@@ -11,13 +11,19 @@ from collections.abc import Sequence
 
 from audiopack.reading import Word
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Objects of 以…为…: "take … as …" (wéi).
-_WEI_OBJECTS = frozenset(
+_WEI_OBJECTS = _words(
     "核心 指导 主线 重点 中心 基础 引领 抓手 主 目标 导向 根本 例 主题 载体 纽带 宗旨 统领 依托 "
     "支撑 方向 前提 保障 动力 己任 本 先 重 准 纲 镜 鉴 戒 师 荣 耻 首 主体 龙头 平台 契机 切入点 "
     "突破口 着力点 落脚点 出发点 立足点 标志 代表 标准 准绳 遵循 指引 牵引 主导 关键 重心 灵魂 "
     "骨干 补充 辅 主攻方向 主战场 主阵地 重要内容 核心内容 根本遵循 行动指南 根本保证 基本单元 "
-    "依据 原则 单位 单元 代价 题 机遇 重中之重 第一要务 第一动力 第一资源 突破 切口 牵引 根本目的 出发点和落脚点".split()
+    "依据 原则 单位 单元 代价 题 机遇 重中之重 第一要务 第一动力 第一资源 突破 切口 根本目的 "
+    "出发点和落脚点"
 )
 
 
@@ -55,9 +61,9 @@ def _clause_after(items: Sequence[Word | str], position: int) -> list[Word]:
 
 
 #: Words with 以 where it is not "take … (as)": 可以, 以及, 以来 ...
-_NOT_TAKE = frozenset(
-    "可以 所以 予以 加以 难以 得以 足以 用以 借以 据以 何以 是以 给以 以及 以来 以后 以前 以上 以下 "
-    "以内 以外 以便 以免 以致 以至 以往 以为 以至于".split()
+_NOT_TAKE = _words(
+    "可以 所以 予以 加以 难以 得以 足以 用以 借以 据以 何以 是以 给以 以及 以来 以后 以前 "
+    "以上 以下 以内 以外 以便 以免 以致 以至 以往 以为 以至于"
 )
 
 
@@ -94,4 +100,4 @@ def _di(items: Sequence[Word | str], position: int, word: Word) -> None:
 
 
 #: Words after a lone 地 that show it is the noun (土地上 is one word; 此地的, 该地区 are not).
-_NOT_VERBS = frozenset("的 上 下 里 中 内 外 区 方 带 块 处 和 与 及".split())
+_NOT_VERBS = _words("的 上 下 里 中 内 外 区 方 带 块 处 和 与 及")

@@ -72,9 +72,9 @@ def _clause(words: list[Word]) -> None:
         return
     syllables = [_Syllable(w, i) for w in words for i in range(len(w.syllables))]
     for syllable in syllables:  # the dictionary has some changes made already (一个 yí gè)
-        if not syllable.word.fixed and syllable.char in _CITATION:
-            if syllable.value in _CITATION[syllable.char]:
-                syllable.set(_CITATION[syllable.char][0])
+        forms = _CITATION.get(syllable.char, ())
+        if not syllable.word.fixed and syllable.value in forms:
+            syllable.set(forms[0])
     tones = [tone(s.value) for s in syllables]  # the dictionary's, decided on below
     _third_tones(words)
     for position, syllable in enumerate(syllables):
@@ -113,9 +113,7 @@ def _third_tones(words: list[Word]) -> None:
         for i in range(len(tones) - 1):
             if tones[i] == 3 and tones[i + 1] == 3:
                 word.syllables[i] = _retone(word.syllables[i], 2)
-    for (left, left_tones), (right, right_tones) in zip(
-        zip(words, original, strict=True), zip(words[1:], original[1:], strict=True), strict=False
-    ):
+    for left, left_tones, right_tones in zip(words, original, original[1:], strict=False):
         if left.fixed or not left_tones or not right_tones:
             continue
         if left_tones[-1] != 3 or right_tones[0] != 3:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from audiopack.cache import atomic_write_bytes, atomic_write_text
+from audiopack.atomic import atomic_write_bytes, atomic_write_text
 from audiopack.errors import PackError
 
 log = logging.getLogger(__name__)

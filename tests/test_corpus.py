@@ -13,11 +13,16 @@ from audiopack.structure import load_manuscript
 
 CORPUS = Path(__file__).parent / "corpus"
 SAMPLE = Path(__file__).parent.parent / "script" / "从严治党专题会议讲话.txt"
-MANUSCRIPTS = sorted(
+ALL_MANUSCRIPTS = sorted(
     p
     for p in CORPUS.iterdir()
-    if p.suffix in (".txt", ".md", ".docx") and not p.name.startswith(".")
+    if p.suffix in (".txt", ".md", ".docx")
+    and not p.name.startswith(".")
+    and p.name != "SOURCES.md"
 )
+# The first wave has exact outlines (.expected.json); the real texts have hand-made goldens
+# (.golden.json, kinds, titles and point counts) checked by their own harness.
+MANUSCRIPTS = [p for p in ALL_MANUSCRIPTS if p.with_suffix(".expected.json").is_file()]
 
 
 def _expected(path: Path) -> dict[str, object]:
@@ -28,8 +33,12 @@ def _expected(path: Path) -> dict[str, object]:
 
 def test_corpus_is_complete() -> None:
     assert len(MANUSCRIPTS) >= 9
-    for path in MANUSCRIPTS:
-        assert path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json").is_file(), path
+    for path in ALL_MANUSCRIPTS:
+        stem = path.name.rsplit(".", 1)[0]
+        assert (
+            path.with_name(stem + ".expected.json").is_file()
+            or path.with_name(stem + ".golden.json").is_file()
+        ), path
 
 
 @pytest.mark.parametrize("path", MANUSCRIPTS, ids=lambda p: p.name)

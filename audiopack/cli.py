@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -103,6 +105,22 @@ def common_options(func: F) -> F:
 @click.version_option(__version__, "--version", prog_name="audiopack")
 def main() -> None:
     """Turn a Chinese speech manuscript into a chaptered audio study pack."""
+    # The process is ours here, not in the library: audiopack does no linear algebra, and
+    # numpy's OpenBLAS would start a thread pool per core on import. A user's setting wins.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    _limit_malloc_arenas()
+
+
+def _limit_malloc_arenas() -> None:
+    """Few glibc malloc arenas for this process: the encoding threads free numpy buffers of a
+    few hundred kilobytes per piece, and per-thread arenas would keep them, fragmented, so a
+    long book's resident memory would creep up piece after piece."""
+    if sys.platform != "linux":
+        return
+    m_arena_max = -8
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(m_arena_max, 2)
 
 
 _STRUCTURE_OPTIONS = [
@@ -301,9 +319,9 @@ def _print_dry_run(report: dict[str, Any]) -> None:
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
-    default="espeak",
+    default="kokoro" if "kokoro" in ENGINES else "espeak",
     show_default=True,
-    help="Engine whose speech text --speech shows (edge reads digits itself).",
+    help="Engine whose speech text and pinyin --speech shows (edge reads digits itself).",
 )
 @click.option("--placeholder", default="某", show_default=True, help="Reading of * and ××.")
 @click.option(
@@ -343,24 +361,24 @@ def outline(
         manuscript = load_manuscript(
             script, title=title, read_boilerplate=read_boilerplate, split=split
         )
-        if as_json:
-            click.echo(json.dumps(outline_dict(manuscript), ensure_ascii=False, indent=1))
-        elif speech:
-            from audiopack.speech import SpeechOptions, load_lexicon, speech_sentences
+        if speech:
+            from audiopack.engines import input_form
+            from audiopack.outline import speech_outline, speech_text
+            from audiopack.speech import SpeechOptions, load_lexicon
 
             options = SpeechOptions(
-                numbers=engine != "edge", placeholder=placeholder, lexicon=load_lexicon(lexicon)
+                numbers=engine != "edge",
+                placeholder=placeholder,
+                lexicon=load_lexicon(lexicon),
+                input_form=input_form(engine),
             )
-            for number, chapter in enumerate(manuscript.chapters, 1):
-                click.echo(f"{number:02d} {chapter.title}")
-                for point in chapter.points:
-                    for sentence in speech_sentences(point.text, options):
-                        shown = sentence.display.strip()
-                        if not shown:
-                            continue
-                        click.echo(f"   显示: {shown}")
-                        if sentence.spoken != shown:
-                            click.echo(f"   朗读: {sentence.spoken}")
+            if as_json:
+                shown = speech_outline(manuscript, options)
+                click.echo(json.dumps(shown, ensure_ascii=False, indent=1))
+            else:
+                click.echo(speech_text(manuscript, options))
+        elif as_json:
+            click.echo(json.dumps(outline_dict(manuscript), ensure_ascii=False, indent=1))
         else:
             click.echo(outline_text(manuscript))
 

@@ -11,15 +11,14 @@ and Windows. CHAP/CTOC frames (the ID3 chapter addendum) are valid in 2.3 as wel
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audiopack.atomic import atomic_path
 from audiopack.errors import PackError
 
 log = logging.getLogger(__name__)
@@ -68,21 +67,12 @@ def _edit_atomically(path: Path, edit: Callable[[Path], None]) -> None:
     if not path.is_file():
         raise PackError(f"cannot tag {path}: no such file")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".audiopack-", suffix=".tmp", dir=path.parent)
+        with atomic_path(path, durable=False) as tmp:
+            shutil.copyfile(path, tmp)
+            shutil.copymode(path, tmp)
+            edit(tmp)
     except OSError as e:
         raise PackError(f"cannot tag {path}: {e}") from e
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(path, tmp)
-        shutil.copymode(path, tmp)
-        edit(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise PackError(f"cannot tag {path}: {e}") from e
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 @dataclass(frozen=True)

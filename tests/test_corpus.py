@@ -16,7 +16,9 @@ SAMPLE = Path(__file__).parent.parent / "script" / "从严治党专题会议讲�
 ALL_MANUSCRIPTS = sorted(
     p
     for p in CORPUS.iterdir()
-    if p.suffix in (".txt", ".md", ".docx") and not p.name.startswith(".")
+    if p.suffix in (".txt", ".md", ".docx")
+    and not p.name.startswith(".")
+    and p.name != "SOURCES.md"
 )
 # The first wave has exact outlines (.expected.json); the real texts have hand-made goldens
 # (.golden.json, kinds, titles and point counts) checked by their own harness.

@@ -74,6 +74,10 @@ class BuildConfig:
     artist: str = "audiopack"
     mp3_bitrate_k: int = 64
     aac_bitrate_k: int = 48
+    #: --split: "auto", "off" or minutes of estimated speech above which a chapter is divided.
+    split: str = "auto"
+    #: --read-boilerplate: speak the 版头, 附注 and 版记 of an official document too.
+    read_boilerplate: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     #: The user's own audio: before the opening, after the last chapter, before chapters 2..n.
     intro: Path | None = None
@@ -100,6 +104,9 @@ class BuildConfig:
                            ("--chime", self.chime)):  # fmt: skip
             if path is not None and not path.is_file():
                 raise ConfigError(f"cannot read {name} {path}: no such file")
+        from audiopack.structure.split import split_minutes
+
+        split_minutes(self.split)  # raises ConfigError for a bad value
         if self.lrc_encoding.lower().replace("-", "") not in ("utf8", "gb18030"):
             raise ConfigError(f"invalid --lrc-encoding {self.lrc_encoding!r}: use utf-8 or gb18030")
 

@@ -6,6 +6,7 @@ import ctypes
 from pathlib import Path
 
 import pytest
+from test_reading import syllables_of
 
 from audiopack.errors import ConfigError
 from audiopack.lexicon import Lexicon, builtin_lexicon, parse_lexicon
@@ -131,13 +132,7 @@ PINYIN_CASES = [
 
 @pytest.mark.parametrize(("sentence", "word", "syllables"), PINYIN_CASES)
 def test_builtin_pinyin_rules(sentence: str, word: str, syllables: str) -> None:
-    from audiopack.reading import read
-
-    reading = read(sentence, builtin_lexicon())
-    han = "".join(t.text for t in reading.tokens if t.pinyin is not None)
-    start = han.index(word)
-    decided = [t.pinyin for t in reading.tokens if t.pinyin is not None]
-    assert " ".join(str(s) for s in decided[start : start + len(word)]) == syllables
+    assert syllables_of(sentence, word) == syllables
     assert builtin_lexicon().apply(sentence) == sentence  # the text engines see the word
 
 

@@ -23,10 +23,6 @@ SUFFIXES = (".txt", ".md", ".docx")
 #: The README's count of texts "outlined as an editor would" is len(GOLDENS) minus these.
 KNOWN_DIFFERENT: frozenset[str] = frozenset(
     {
-        "12_geming_dongli.golden.json",
-        "13_wei_renmin_fuwu.golden.json",
-        "14_zhengdun_zuofeng.golden.json",
-        "15_beijing_baogao.golden.json",
         "16_shiye_renshi.golden.json",
         "17_gansu_baogao.golden.json",
         "18_tuopin_zuotanhui.golden.json",
@@ -65,9 +61,6 @@ def candidates(golden: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, i
 #: Goldens where a heading or date line is still a point of its own.
 KNOWN_LONE_LINES = frozenset(
     {
-        "12_geming_dongli.golden.json",
-        "13_wei_renmin_fuwu.golden.json",
-        "14_zhengdun_zuofeng.golden.json",
         "16_shiye_renshi.golden.json",
     }
 )

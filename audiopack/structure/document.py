@@ -35,6 +35,9 @@ _RULE = re.compile(r"^[-—─━=＝_＿★☆*·\s]{3,}$")
 
 _ATTACHMENT_NOTE = re.compile(r"^附\s*件\s*[:：]")
 _ATTACHMENT_LABEL = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]{0,3}\s*[:：]?$")
+#: Endnotes of a book edition or article: "注　　释" over "〔1〕…" lines.
+_NOTES_LABEL = re.compile(r"^(?:注\s*释|注|参考文献|尾\s*注)$")
+_NOTE_ITEM = re.compile(r"^(?:[〔\[［(（]\s*\d{1,3}\s*[〕\]］)）]|[\u2474-\u2487\u2460-\u2473])")
 _SEAL = re.compile(r"^[（(]\s*(?:印章|盖章|公章|章)\s*[）)]$")
 _NOTE = re.compile(
     r"^[（(](?:此件|本件|联系人|联系电话|此页|此文)[^）)]*[）)]$"
@@ -55,6 +58,8 @@ class Tail:
     attachments: list[tuple[str, str, list[Line]]] = field(default_factory=list)
     #: 版记 lines: boilerplate.
     imprint: list[str] = field(default_factory=list)
+    #: Rule lines ("------") between the body and its endnotes: nothing to speak.
+    rules: list[str] = field(default_factory=list)
     parts: dict[str, str] = field(default_factory=dict)
 
 
@@ -110,10 +115,12 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
     else:
         end = len(lines)
     lines = lines[:end]
+    lines = _take_endnotes(lines, tail)
     # 附件: a label line ("附件" / "附件1") after the body; the first needs a sign-off before it.
     labels = [k for k, line in enumerate(lines) if _ATTACHMENT_LABEL.match(line.text) and k > 0]
     first = next((k for k in labels if _has_sign_off_before(lines, k)), None)
     if first is not None:
+        found: list[tuple[str, str, list[Line]]] = []
         starts = [k for k in labels if k >= first]
         for n, start in enumerate(starts):
             stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
@@ -122,10 +129,27 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
             if block and is_title_like(block[0]) and len(block) > 1:
                 title = block[0].text
                 block = block[1:]
-            tail.attachments.append((lines[start].text, title, block))
+            found.append((lines[start].text, title, block))
+        tail.attachments[:0] = found
         lines = lines[:first]
     body = _take_sign_off(lines, tail)
     return tail, body
+
+
+def _take_endnotes(lines: list[Line], tail: Tail) -> list[Line]:
+    """Endnotes at the end ("注释" over "〔1〕…" lines): an attachment of their own."""
+    for k in range(len(lines) - 2, 0, -1):
+        if _NOTES_LABEL.match(lines[k].text.replace(" ", "")):
+            block = lines[k + 1 :]
+            if not all(_NOTE_ITEM.match(line.text) for line in block):
+                return lines
+            start = k
+            while start > 0 and _RULE.match(lines[start - 1].text):
+                start -= 1
+            tail.rules = [line.text for line in lines[start:k]]
+            tail.attachments.append((lines[k].text, "", block))
+            return lines[:start]
+    return lines
 
 
 def _has_sign_off_before(lines: list[Line], k: int) -> bool:

@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from audiopack.names import safe_component
 from audiopack.pack import STATE_DIR, PackFolder, write_staged_text
 from audiopack.pieces import PieceEncoder, piece_ready
 from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, SpeechMemo, make_plan
+from audiopack.results import BuildResult, DryRunReport
 from audiopack.speech import SpeechOptions
 from audiopack.synthesize import NullProgress, Progress, synthesize_all
 from audiopack.texts import one_line
@@ -32,55 +33,6 @@ from audiopack.timeline import ChapterTime, chapter_times, index_document
 log = logging.getLogger(__name__)
 
 CACHE_SUBDIR = "cache"
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    pack: Path
-    chapters: int
-    points: int
-    duration_s: float
-    synthesized: int
-    reused: int
-    files: tuple[str, ...]
-    changed: tuple[str, ...]
-    engine: str
-    fallback_reason: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "pack": str(self.pack),
-            "chapters": self.chapters,
-            "points": self.points,
-            "duration": self.duration_s,
-            "synthesized": self.synthesized,
-            "reused": self.reused,
-            "files": list(self.files),
-            "changed": list(self.changed),
-            "engine": self.engine,
-        }
-
-
-@dataclass(frozen=True)
-class DryRunReport:
-    pack: Path
-    engine: str
-    to_synthesize: tuple[str, ...]
-    reused: int
-    changed_files: tuple[str, ...]
-    unchanged_files: tuple[str, ...]
-    removed_files: tuple[str, ...] = field(default_factory=tuple)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "pack": str(self.pack),
-            "engine": self.engine,
-            "synthesize": list(self.to_synthesize),
-            "reused": self.reused,
-            "changed": list(self.changed_files),
-            "unchanged": list(self.unchanged_files),
-            "removed": list(self.removed_files),
-        }
 
 
 def load(config: BuildConfig) -> Manuscript:
@@ -479,19 +431,21 @@ def _dry_run(
     )
 
 
+def plan_build(
+    config: BuildConfig, progress: Progress | None = None, engine: Engine | None = None
+) -> DryRunReport:
+    """What a build of ``config`` would synthesise and write; nothing is changed."""
+    report = asyncio.run(_prepare(config, load(config), progress or NullProgress(), True, engine))
+    assert isinstance(report, DryRunReport)
+    return report
+
+
 def build(
-    config: BuildConfig,
-    progress: Progress | None = None,
-    dry_run: bool = False,
-    engine: Engine | None = None,
-) -> BuildResult | DryRunReport:
+    config: BuildConfig, progress: Progress | None = None, engine: Engine | None = None
+) -> BuildResult:
     """Build (or update) the pack for ``config``; the previous pack stays whole on any error."""
     progress = progress or NullProgress()
     manuscript = load(config)
-    if dry_run:
-        report = asyncio.run(_prepare(config, manuscript, progress, True, engine))
-        assert isinstance(report, DryRunReport)
-        return report
     folder = PackFolder(config.pack_dir)
     with folder.locked():
         prepared = asyncio.run(_prepare(config, manuscript, progress, False, engine))

@@ -123,6 +123,28 @@ def _limit_malloc_arenas() -> None:
         ctypes.CDLL(None).mallopt(m_arena_max, 2)
 
 
+_STRUCTURE_OPTIONS = [
+    click.option(
+        "--split",
+        default="auto",
+        show_default=True,
+        help="Divide chapters longer than N minutes at their next heading level (auto: 20, off).",
+    ),
+    click.option(
+        "--read-boilerplate/--no-read-boilerplate",
+        default=False,
+        show_default=True,
+        help="Also read an official document's header (版头), notes (附注) and imprint (版记).",
+    ),
+]
+
+
+def _structure_options(func: F) -> F:
+    for option in reversed(_STRUCTURE_OPTIONS):
+        func = option(func)
+    return func
+
+
 def _build_options(func: F) -> F:
     options = [
         click.option(
@@ -215,6 +237,7 @@ def _build_options(func: F) -> F:
             help="Encoding of the .lrc lyrics.",
         ),
         click.option("--artist", default="audiopack", show_default=True, help="Artist tag."),
+        *_STRUCTURE_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -230,6 +253,7 @@ def _config(script: Path, kw: dict[str, Any]) -> BuildConfig:
         placeholder=kw["placeholder"], lexicon=kw["lexicon"], formats=kw["formats"],
         cache_dir=kw["cache_dir"], cover=kw["cover"], lrc_encoding=kw["lrc_encoding"],
         artist=kw["artist"],
+        split=kw["split"], read_boilerplate=kw["read_boilerplate"],
     )  # fmt: skip
 
 
@@ -310,6 +334,7 @@ def _print_dry_run(report: dict[str, Any]) -> None:
     default=None,
     help="Pronunciation rules file.",
 )
+@_structure_options
 @common_options
 def outline(
     script: Path,
@@ -319,6 +344,8 @@ def outline(
     engine: str,
     placeholder: str,
     lexicon: Path | None,
+    split: str,
+    read_boilerplate: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -335,7 +362,9 @@ def outline(
         from audiopack.outline import outline_dict, outline_text
         from audiopack.structure import load_manuscript
 
-        manuscript = load_manuscript(script, title=title)
+        manuscript = load_manuscript(
+            script, title=title, read_boilerplate=read_boilerplate, split=split
+        )
         if speech:
             from audiopack.engines import input_form
             from audiopack.outline import speech_outline, speech_text

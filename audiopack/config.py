@@ -55,6 +55,10 @@ class BuildConfig:
     artist: str = "audiopack"
     mp3_bitrate_k: int = 64
     aac_bitrate_k: int = 48
+    #: --split: "auto", "off" or minutes of estimated speech above which a chapter is divided.
+    split: str = "auto"
+    #: --read-boilerplate: speak the 版头, 附注 and 版记 of an official document too.
+    read_boilerplate: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -76,6 +80,9 @@ class BuildConfig:
                 raise ConfigError(f"invalid {name} {value}: use 0 to 10 seconds")
         if self.proxy is not None and not re.fullmatch(r"https?://\S+", self.proxy):
             raise ConfigError(f"invalid --proxy {self.proxy!r}: use a URL such as http://host:8080")
+        from audiopack.structure.split import split_minutes
+
+        split_minutes(self.split)  # raises ConfigError for a bad value
         if self.lrc_encoding.lower().replace("-", "") not in ("utf8", "gb18030"):
             raise ConfigError(f"invalid --lrc-encoding {self.lrc_encoding!r}: use utf-8 or gb18030")
 

@@ -38,7 +38,12 @@ CACHE_SUBDIR = "cache"
 def load(config: BuildConfig) -> Manuscript:
     from audiopack.structure import load_manuscript
 
-    return load_manuscript(config.manuscript, title=config.title)
+    return load_manuscript(
+        config.manuscript,
+        title=config.title,
+        read_boilerplate=config.read_boilerplate,
+        split=config.split,
+    )
 
 
 def cache_root(config: BuildConfig) -> Path:

@@ -447,12 +447,18 @@ def test_closing_via_salutation_after_subsection() -> None:
 # --------------------------------------------------------------------------- rule 8: no headings
 
 
-def test_no_headings_is_one_section_without_heading() -> None:
+def test_no_headings_is_one_opening_named_after_the_document_with_its_closing() -> None:
     m = p(f"致辞\n同志们：\n{LONG}\n一是好。\n同志们，再见。")
-    assert len(m.chapters) == 1
+    assert shape(m) == [("opening", "致辞", 2), ("closing", "结束语", 1)]
     chapter = m.chapters[0]
-    assert (chapter.kind, chapter.title, chapter.heading) == ("section", "致辞", "")
-    assert texts(chapter) == [f"同志们：\n{LONG}", "一是好。", "同志们，再见。"]
+    assert chapter.heading == ""
+    assert texts(chapter) == [f"同志们：\n{LONG}", "一是好。"]
+    assert texts(m.chapters[1]) == ["同志们，再见。"]
+
+
+def test_no_headings_without_a_closing_is_one_opening() -> None:
+    m = p(f"致辞\n{LONG}\n二段。")
+    assert shape(m) == [("opening", "致辞", 2)]
 
 
 def test_no_headings_with_front_matter() -> None:
@@ -547,11 +553,13 @@ def test_sign_off_block_closes_a_notice_without_numbered_points() -> None:
     manuscript = parse(text_document(text), fallback_title="x")
     kinds = [c.kind for c in manuscript.chapters]
     assert kinds == ["opening", "section", "section", "closing"]
+    # The sign-off is one point: date and signature lines are never points of their own.
     assert [p.text for p in manuscript.chapters[-1].points] == [
-        "特此通知。",
-        "××市人民政府办公室",
-        "2024年1月5日",
+        "特此通知。\n××市人民政府办公室\n2024年1月5日"
     ]
+    assert manuscript.document.signature == "××市人民政府办公室"
+    assert manuscript.document.date == "2024年1月5日"
+    assert manuscript.document.addressee == "各部门："
     assert [p.text for p in manuscript.chapters[2].points] == [
         "各地要加强督查，对工作不力的严肃问责。"
     ]

@@ -359,7 +359,7 @@ def outline(
     _setup_logging(verbose, quiet)
 
     def action() -> None:
-        from audiopack.outline import outline_dict, outline_text
+        from audiopack.outline_view import outline_dict, outline_text
         from audiopack.structure import load_manuscript
 
         manuscript = load_manuscript(
@@ -367,7 +367,7 @@ def outline(
         )
         if speech:
             from audiopack.engines import input_form
-            from audiopack.outline import speech_outline, speech_text
+            from audiopack.outline_view import speech_outline, speech_text
             from audiopack.speech import SpeechOptions, load_lexicon
 
             options = SpeechOptions(

@@ -23,7 +23,7 @@ from audiopack.model import SAMPLE_RATE, Manuscript
 from audiopack.names import safe_component
 from audiopack.pack import STATE_DIR, PackFolder, write_staged_text
 from audiopack.pieces import PieceEncoder, piece_ready
-from audiopack.plan import BuildPlan, ChapterPlan, Pauses, PiecePlan, SpeechMemo, make_plan
+from audiopack.planning import BuildPlan, ChapterPlan, Pauses, PiecePlan, SpeechMemo, make_plan
 from audiopack.results import BuildResult, DryRunReport
 from audiopack.speech import SpeechOptions
 from audiopack.synthesize import NullProgress, Progress, synthesize_all

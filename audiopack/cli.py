@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from audiopack import __version__
-from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig
-from audiopack.errors import AudiopackError
+from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig, parse_formats
+from audiopack.errors import AudiopackError, ConfigError
 
 log = logging.getLogger("audiopack")
 
@@ -123,6 +123,14 @@ def _limit_malloc_arenas() -> None:
         ctypes.CDLL(None).mallopt(m_arena_max, 2)
 
 
+def _check_formats(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        parse_formats(value)
+    except ConfigError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[-1]) from e
+    return value
+
+
 _STRUCTURE_OPTIONS = [
     click.option(
         "--split",
@@ -212,10 +220,24 @@ def _build_options(func: F) -> F:
         ),
         click.option(
             "--formats",
-            type=click.Choice(FORMATS),
             default="both",
             show_default=True,
-            help="Chapter MP3s, the M4B book, or both.",
+            callback=_check_formats,
+            help=f"Comma-separated: {', '.join(FORMATS)} (chapter MP3s, M4B book, book as one "
+            "MP3); both = mp3,m4b.",
+        ),
+        *(
+            click.option(
+                f"--{role}",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help=f"Your own audio {where} (any format; levelled, trimmed, faded).",
+            )
+            for role, where in (
+                ("intro", "before the opening"),
+                ("outro", "after the last chapter"),
+                ("chime", "before each chapter after the first"),
+            )
         ),
         click.option(
             "--cache-dir",
@@ -252,7 +274,7 @@ def _config(script: Path, kw: dict[str, Any]) -> BuildConfig:
         pause_point_s=kw["pause_point"], pause_heading_s=kw["pause_heading"],
         placeholder=kw["placeholder"], lexicon=kw["lexicon"], formats=kw["formats"],
         cache_dir=kw["cache_dir"], cover=kw["cover"], lrc_encoding=kw["lrc_encoding"],
-        artist=kw["artist"],
+        artist=kw["artist"], intro=kw["intro"], outro=kw["outro"], chime=kw["chime"],
         split=kw["split"], read_boilerplate=kw["read_boilerplate"],
     )  # fmt: skip
 

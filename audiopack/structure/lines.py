@@ -136,6 +136,8 @@ def is_heading_line(text: str) -> bool:
     """A marker line short enough and without sentence stops to be a heading, not prose."""
     if len(text) > HEADING_LINE_MAX_CHARS or marker_rank(text) is None:
         return False
+    if text[-1:] in "；;，,：:":
+        return False  # an item of an enumeration ("（一）制定方案；"), not a heading
     body = text
     if text.endswith("。") and len(text) <= HEADING_TRAILING_STOP_MAX_CHARS:
         body = text[:-1]

@@ -54,6 +54,23 @@ def _heading_rank(block: Block) -> int | None:
     return None if rank is None else rank * RANK_STEP
 
 
+def _enumerations(lines: list[Line]) -> list[Line]:
+    """ "（三）其他情形。" after "…下列情形之一的：" / "（二）…；" is the last item of a list, not a
+    heading."""
+    out = list(lines)
+    for k in range(1, len(lines)):
+        line = lines[k]
+        rank = line.rank
+        if (
+            rank is not None
+            and rank >= 0
+            and line.text[-1:] in "。."
+            and out[k - 1].text[-1:] in "：:；;"
+        ):
+            out[k] = Line(line.text, None, line.numbered)
+    return out
+
+
 def _title_lines(lines: list[Line]) -> int:
     """How many leading lines make the title: one, or a title printed over several lines
     ("关于印发《…》的" / "通知") that only together end in a document kind."""
@@ -93,20 +110,23 @@ def _bare_headings(body: list[Line]) -> list[Line]:
         and k + 1 < len(body)
         and (k == 0 or paragraph(k - 1) or body[k - 1].rank is not None)
     ]
-    marked = [line.rank for line in body if line.rank is not None]
+    marked = [k for k, line in enumerate(body) if line.rank is not None and line.rank >= 0]
     out = list(body)
     spread = [k for k in candidates if paragraph(k + 1)]
+    # Bare headings that start before the first marker heading are parts over the markers.
+    parts = bool(marked) and len(spread) >= 2 and spread[0] < marked[0]
+    top = min((body[k].rank or 0 for k in marked), default=0)
     for k in candidates:
         after = body[k + 1].rank
         rank: int | None = None
         if after is not None and after >= 0:
             rank = after - RANK_STEP // 2  # a part heading over numbered sections
         elif len(spread) >= 2 and k in spread:
-            before = [line.rank for line in body[:k] if line.rank is not None and line.rank >= 0]
-            if not marked:
-                rank = -RANK_STEP // 2
+            before = [body[j].rank for j in marked if j < k]
+            if not marked or parts:
+                rank = top - RANK_STEP // 2
             elif before:
-                rank = before[-1] + RANK_STEP // 2
+                rank = (before[-1] or 0) + RANK_STEP // 2
         if rank is not None:
             out[k] = Line(body[k].text, rank, False)
     return out
@@ -145,6 +165,7 @@ def parse(
         for b in document.blocks
         if b.text.strip()
     ]
+    lines = _enumerations(lines)
     parts, header, lines = take_header(lines)
     found_title = document.title.strip() if document.title and document.title.strip() else None
     body = lines

@@ -3,10 +3,12 @@ the titles of the points under them; a salutation joins the paragraph after it."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from audiopack.model import Point
 from audiopack.structure.lines import (
+    CN_NUM,
     Line,
     is_addressee_line,
     is_numbered,
@@ -80,6 +82,23 @@ def make_points(lines: list[Line], *, salutations: bool, addressee: bool = False
             continue
         out.append(Pt(line.text, point_title(line.text), prefix, numbered, is_heading=False))
         i += 1
+    return merge_articles(out)
+
+
+_ARTICLE = re.compile(rf"^第[{CN_NUM}\d]{{1,5}}条")
+
+
+def merge_articles(points: list[Pt]) -> list[Pt]:
+    """In a regulation (第一条 … 第十七条) one point per article: the paragraphs and items
+    after an article's first paragraph belong to it."""
+    if sum(1 for p in points if _ARTICLE.match(p.text)) < 2:
+        return points
+    out: list[Pt] = []
+    for p in points:
+        if out and not p.is_heading and not _ARTICLE.match(p.text) and _ARTICLE.match(out[-1].text):
+            out[-1] = out[-1].joined(p.text)
+        else:
+            out.append(p)
     return out
 
 

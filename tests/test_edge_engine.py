@@ -213,11 +213,8 @@ def test_concurrent_requests_overlap(fake_edge: FakeEdge) -> None:
     async def together() -> list[Clip]:
         return await asyncio.gather(*(engine.synthesize(t) for t in texts))
 
-    started = time.monotonic()
     clips = asyncio.run(together())
-    elapsed = time.monotonic() - started
-    assert fake_edge.max_active >= 2
-    assert elapsed < 4 * 0.4
+    assert fake_edge.max_active >= 2  # the service saw requests overlap (no clock: CI is busy)
     assert sorted(fake_edge.texts) == sorted("".join(t) for t in texts)
     for clip, sentences in zip(clips, texts, strict=True):
         assert_on_bursts(clip, sentences)

@@ -16,7 +16,6 @@ import html
 import json
 import logging
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from audiopack.atomic import atomic_write_text
 from audiopack.errors import PackError
 
 log = logging.getLogger(__name__)
@@ -338,10 +338,8 @@ def write_index_html(pack_dir: Path) -> Path:
         index["book"] = None
     cover = "cover.jpg" if (pack_dir / "cover.jpg").is_file() else None
     target = pack_dir / "index.html"
-    tmp = pack_dir / ".index.html.tmp"
     try:
-        tmp.write_text(render_index_html(index, cover=cover), encoding="utf-8")
-        os.replace(tmp, target)
+        atomic_write_text(target, render_index_html(index, cover=cover))
     except OSError as e:
         raise PackError(f"cannot write {target}: {e}") from e
     return target

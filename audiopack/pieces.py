@@ -3,11 +3,9 @@ the target loudness and encoded once to MP3 and AAC, then cached under the piece
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -81,31 +79,6 @@ def build_piece(
     pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})
 
 
-@functools.lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, or None elsewhere."""
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-def release_freed_memory() -> None:
-    """Hand memory freed by finished pieces back to the system.
-
-    Each piece allocates and frees numpy buffers of a few hundred kilobytes on the encoding
-    threads; glibc keeps such freed blocks in per-thread arenas, fragmented, so a long book's
-    resident memory would creep up piece after piece.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-TRIM_EVERY = 10  # pieces; a trim costs well under a millisecond
-
-
 def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) -> bool:
     return pieces.has(piece.key, [c.suffix for c in codecs])
 
@@ -132,7 +105,6 @@ class PieceEncoder:
         self.remaining: dict[str, int] = {}
         self.by_segment: dict[str, list[PiecePlan]] = {}
         self.total = len(todo)
-        self.built = itertools.count()
         for piece in todo:
             needed = {s.key for s in piece.segments if s.key in waiting_for}
             self.remaining[piece.key] = len(needed)
@@ -146,8 +118,6 @@ class PieceEncoder:
 
     def _build(self, piece: PiecePlan) -> None:
         build_piece(piece, self.segments, self.pieces, self.codecs, self.rate)
-        if next(self.built) % TRIM_EVERY == TRIM_EVERY - 1:
-            release_freed_memory()
 
     def segment_stored(self, key: str) -> None:
         for piece in self.by_segment.pop(key, []):
@@ -173,7 +143,6 @@ class PieceEncoder:
             self.abort()
             raise
         self.pool.shutdown()
-        release_freed_memory()  # before the pack is assembled on top of the encoders' leftovers
 
     def abort(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

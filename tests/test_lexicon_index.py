@@ -48,7 +48,9 @@ class Segmentation:
 def _corpus_sentences() -> tuple[str, ...]:
     """Every sentence of the manuscripts in tests/corpus and script/."""
     paths = sorted(
-        p for p in (ROOT / "tests" / "corpus").iterdir() if p.suffix in MANUSCRIPT_SUFFIXES
+        p
+        for p in (ROOT / "tests" / "corpus").iterdir()
+        if p.suffix in MANUSCRIPT_SUFFIXES and p.name != "SOURCES.md"
     )
     paths += sorted(p for p in (ROOT / "script").glob("*") if p.suffix in MANUSCRIPT_SUFFIXES)
     sentences: list[str] = []

@@ -17,6 +17,8 @@ from audiopack.atomic import atomic_write_text
 from audiopack.cache import Store
 from audiopack.config import BuildConfig
 from audiopack.engines import Engine
+from audiopack.jingles import jingle_pieces, with_jingles
+from audiopack.jingles import prepare as prepare_jingles
 from audiopack.model import SAMPLE_RATE, Manuscript
 from audiopack.pack import STATE_DIR, PackFolder
 from audiopack.pieces import PieceEncoder, piece_ready
@@ -193,6 +195,8 @@ async def _prepare(
         codecs = codecs_for(config, engine.sample_rate)
         memo = _load_memo(config, options)
         plan = make_plan(manuscript, fingerprint, memo, _pauses(config), codecs, engine.sample_rate)
+        jingles = jingle_pieces(config, codecs, engine.sample_rate)
+        plan = with_jingles(plan, jingles)
         if memo.changed and not dry_run:
             _save_memo(config, memo)
         root = cache_root(config)
@@ -210,6 +214,8 @@ async def _prepare(
             cover=Cover(config, manuscript.title, folder),
             year=str(datetime.date.today().year),
         )
+        if not dry_run:  # before any synthesis: a bad file stops the build here
+            prepare_jingles(config, jingles, ctx.pieces, codecs, plan.sample_rate)
         missing_pieces, to_synth, reused = _missing(ctx)
         if dry_run:
             return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)

@@ -118,6 +118,7 @@ def index_markdown(title: str, chapters: tuple[ChapterTime, ...], book: str | No
         lines.append(f"## {mmss(chapter.start_s)} {md(chapter.chapter.title)}{where}")
         lines.append("")
         for point in chapter.points:
-            lines.append(f"- {mmss(chapter.start_s + point.start_s)} {md(point.title)}")
+            if point.kind == "point":  # a jingle is a chapter's sound, not a point of its text
+                lines.append(f"- {mmss(chapter.start_s + point.start_s)} {md(point.title)}")
         lines.append("")
     return "\n".join(lines)

@@ -227,7 +227,8 @@ def test_concurrent_requests_overlap(fake_edge: FakeEdge) -> None:
         return await asyncio.gather(*(engine.synthesize(t) for t in texts))
 
     clips = asyncio.run(together())
-    assert fake_edge.max_active >= 2  # the service saw requests overlap (no clock: CI is busy)
+    # Overlap is observed at the service, not timed: a busy machine makes any timing slow.
+    assert fake_edge.max_active >= 2
     assert sorted(fake_edge.texts) == sorted("".join(t) for t in texts)
     for clip, sentences in zip(clips, texts, strict=True):
         assert_on_bursts(clip, sentences)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from audiopack.model import Manuscript
-from audiopack.outline import outline_dict
+from audiopack.outline_view import outline_dict
 from audiopack.structure import load_manuscript
 from audiopack.structure.lines import is_date_line, is_heading_line
 

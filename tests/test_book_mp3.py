@@ -129,6 +129,11 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     short_script.write_text(
         short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
     )
+    config = BuildConfig(
+        manuscript=short_script, output_dir=out, engine="espeak", formats="book-mp3"
+    )
+    report = pipeline.build(config, engine=tone_engine, dry_run=True)
+    assert isinstance(report, pipeline.DryRunReport) and report.changed_files == (name,)
     result = build(short_script, out, tone_engine, formats="book-mp3")
     assert name in result.changed and len(encoded) == 1  # one piece encoded, the rest copied
     after = (out / name).read_bytes()

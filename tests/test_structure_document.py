@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audiopack.model import Manuscript
-from audiopack.outline import outline_dict
+from audiopack.outline_view import outline_dict
 from audiopack.read import text_document
 from audiopack.structure import parse
 

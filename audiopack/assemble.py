@@ -19,7 +19,7 @@ from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError, PackError
 from audiopack.names import safe_component
 from audiopack.pack import PackFolder, write_staged_text
-from audiopack.plan import BuildPlan, ChapterPlan, PiecePlan
+from audiopack.planning import BuildPlan, ChapterPlan, PiecePlan
 from audiopack.synthesize import Progress
 from audiopack.texts import one_line
 from audiopack.timeline import ChapterTime, chapter_times, index_document

@@ -8,7 +8,7 @@ from typing import Any
 
 from audiopack import audio
 from audiopack.model import Chapter
-from audiopack.plan import BuildPlan
+from audiopack.planning import BuildPlan
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     config = BuildConfig(
         manuscript=short_script, output_dir=out, engine="espeak", formats="book-mp3"
     )
-    report = pipeline.build(config, engine=tone_engine, dry_run=True)
+    report = pipeline.plan_build(config, engine=tone_engine)
     assert isinstance(report, pipeline.DryRunReport) and report.changed_files == (name,)
     result = build(short_script, out, tone_engine, formats="book-mp3")
     assert name in result.changed and len(encoded) == 1  # one piece encoded, the rest copied

@@ -34,6 +34,8 @@ KNOWN_DIFFERENT: frozenset[str] = frozenset(
         "29_fandui_dangbagu.golden.json",
         "31_huixin_liuxuesheng.golden.json",
         "32_guoqi_fa.golden.json",
+        "33_yanan_wenyi.golden.json",
+        "34_xwlb_daibiao.golden.json",
     }
 )
 
@@ -71,6 +73,7 @@ KNOWN_LONE_LINES: frozenset[str] = frozenset(
     {
         "20_geshui_tongzhi.golden.json",
         "22_wufei_chengshi.golden.json",
+        "33_yanan_wenyi.golden.json",
     }
 )
 

@@ -156,9 +156,9 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
             found.append((lines[start].text, title, block))
         tail.attachments[:0] = found
         lines = lines[:first]
-    elif (start := _unlabelled_attachment(lines)) is not None:
-        tail.attachments.insert(0, ("", lines[start].text, lines[start + 1 :]))
-        lines = lines[:start]
+    elif (issued := _unlabelled_attachment(lines)) is not None:
+        tail.attachments.insert(0, ("", lines[issued].text, lines[issued + 1 :]))
+        lines = lines[:issued]
     body = _take_sign_off(lines, tail)
     return tail, body
 

@@ -200,7 +200,7 @@ def test_title_drawn_without_system_fonts(no_system_fonts: None, title: str) -> 
     assert [ch for ch in title if ord(ch) not in cmap] == []
     pil_font = ImageFont.truetype(str(fonts.BUNDLED_FONT), 64)
     box = _glyph(pil_font, "\U0010fffd")
-    for ch in set(title):
+    for ch in {ch for ch in title if not ch.isspace()}:
         pixels = _glyph(pil_font, ch)
         assert pixels.any() and not np.array_equal(pixels, box), ch
         assert fonts.has_glyph(pil_font, ch)

@@ -297,17 +297,21 @@ def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
 
     def action() -> None:
         with _long_lived_imports():
-            from audiopack.pipeline import BuildResult, build
+            from audiopack import pipeline
 
         config = _config(script, kw)
         quiet_bars = quiet or as_json or not sys.stderr.isatty()
         progress = None if quiet_bars else TqdmProgress()
-        result = build(config, progress, dry_run=dry_run)
+        if dry_run:
+            report = pipeline.plan_build(config, progress)
+            if as_json:
+                click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+            else:
+                _print_dry_run(report.as_json())
+            return
+        result = pipeline.build(config, progress)
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
-            return
-        if not isinstance(result, BuildResult):
-            _print_dry_run(result.as_json())
             return
         minutes, seconds = divmod(round(result.duration_s), 60)
         click.echo(
@@ -377,7 +381,7 @@ def outline(
     _setup_logging(verbose, quiet)
 
     def action() -> None:
-        from audiopack.outline import outline_dict, outline_text
+        from audiopack.outline_view import outline_dict, outline_text
         from audiopack.structure import load_manuscript
 
         manuscript = load_manuscript(
@@ -385,7 +389,7 @@ def outline(
         )
         if speech:
             from audiopack.engines import input_form
-            from audiopack.outline import speech_outline, speech_text
+            from audiopack.outline_view import speech_outline, speech_text
             from audiopack.speech import SpeechOptions, load_lexicon
 
             options = SpeechOptions(

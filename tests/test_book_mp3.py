@@ -65,6 +65,8 @@ def test_book_mp3_with_chapter_files_and_m4b(
     assert book == {"file": "关于学习的几点体会.m4b", "m4b": "关于学习的几点体会.m4b",
                     "mp3": "关于学习的几点体会.mp3"}  # fmt: skip
     path = out / book["mp3"]
+    index_md = (out / "index.md").read_text("utf-8")
+    assert "有声书：`关于学习的几点体会.m4b`、`关于学习的几点体会.mp3`" in index_md
 
     # The same frames as the chapter files, joined: stream copy, nothing re-encoded.
     chapters = index["chapters"]
@@ -129,6 +131,11 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     short_script.write_text(
         short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
     )
+    config = BuildConfig(
+        manuscript=short_script, output_dir=out, engine="espeak", formats="book-mp3"
+    )
+    report = pipeline.plan_build(config, engine=tone_engine)
+    assert isinstance(report, pipeline.DryRunReport) and report.changed_files == (name,)
     result = build(short_script, out, tone_engine, formats="book-mp3")
     assert name in result.changed and len(encoded) == 1  # one piece encoded, the rest copied
     after = (out / name).read_bytes()

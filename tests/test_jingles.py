@@ -162,6 +162,8 @@ def test_jingles_are_heard_where_the_index_says(
     stamp = f"{int(clock // 3600):02d}:{int(clock % 3600 // 60):02d}:{clock % 60:06.3f}"
     assert stamp.replace(".", ",") + " --> " in srt
     assert "提示音" not in srt and "片头" not in (out / "02-提高思想认识.lrc").read_text("utf-8")
+    index_md = (out / "index.md").read_text("utf-8")
+    assert "共 4 章" in index_md and "提示音" not in index_md and "## 00:00 片头" in index_md
     page = (out / "index.html").read_text("utf-8")
     data = json.loads(page.split('id="pack-data">', 1)[1].split("</script>", 1)[0])
     for shown, chapter in zip(data["chapters"], chapters, strict=True):

@@ -8,7 +8,7 @@ import pytest
 
 from audiopack.errors import ManuscriptError
 from audiopack.model import Chapter, Manuscript, Point
-from audiopack.outline import outline_dict, outline_text
+from audiopack.outline_view import outline_dict, outline_text
 from audiopack.read import Block, Document, markdown_document, text_document
 from audiopack.structure import (
     is_heading_line,

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 
 from espeak_phonemes import decode, spoken
-from test_reading_set import Span, spans
+from test_reading_set import Span, on_span, score
 
 from audiopack.engines.espeak import _Library
 from audiopack.engines.espeak_input import spell, to_espeak
-from audiopack.lexicon import builtin_lexicon
 from audiopack.reading import PUNCTUATION, is_han
 from audiopack.speech import SpeechOptions, speech_sentences
 
@@ -55,11 +54,7 @@ def said_on_span(span: Span, options: SpeechOptions) -> str:
     for sentence in speech_sentences(span.text, options):
         han += [ch for ch in sentence.spoken if is_han(ch)]
         syllables += [s or "?" for s in said(_request(sentence.reading))]
-    text = "".join(han)
-    start = -1
-    for _ in range(span.nth + 1):
-        start = text.index(span.chars, start + 1)
-    return " ".join(syllables[start : start + len(span.chars)])
+    return on_span(span, han, syllables)
 
 
 def test_espeak_says_every_syllable_as_spelled() -> None:
@@ -85,13 +80,5 @@ def test_espeak_says_every_syllable_as_spelled() -> None:
 
 
 def test_espeak_agreement_on_the_sentence_set() -> None:
-    options = SpeechOptions(lexicon=builtin_lexicon(), input_form="pinyin")
-    all_spans = spans()
-    wrong = []
-    for span in all_spans:
-        got = said_on_span(span, options)
-        if got != span.expected:
-            wrong.append(f"{span.chars}: {got} (expected {span.expected}) in {span.text}")
-    agreement = 1 - len(wrong) / len(all_spans)
-    print(f"eSpeak NG agreement {agreement:.1%} of {len(all_spans)} spans", *wrong, sep="\n")
+    agreement, wrong = score(said_on_span, "eSpeak NG agreement")
     assert agreement >= MINIMUM_AGREEMENT, "\n".join(wrong)

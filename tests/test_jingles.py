@@ -161,7 +161,12 @@ def test_jingles_are_heard_where_the_index_says(
     clock = chapters[2]["start"] + first["start"]
     stamp = f"{int(clock // 3600):02d}:{int(clock % 3600 // 60):02d}:{clock % 60:06.3f}"
     assert stamp.replace(".", ",") + " --> " in srt
-    assert "提示音" not in srt and "片头" not in (out / "02-提高思想认识.lrc").read_text("utf-8")
+    lrc = (out / "02-提高思想认识.lrc").read_text("utf-8").splitlines()
+    assert "提示音" not in srt and not any("片头" in line for line in lrc)
+    heading = lrc[4]  # after the [ti:], [al:], [ar:] and [length:] lines
+    minutes, seconds = heading[1:9].split(":")
+    assert heading.endswith("一、提高思想认识")
+    assert int(minutes) * 60 + float(seconds) > items[(2, "提示音")]["end"]  # after the chime
     index_md = (out / "index.md").read_text("utf-8")
     assert "共 4 章" in index_md and "提示音" not in index_md and "## 00:00 片头" in index_md
     page = (out / "index.html").read_text("utf-8")

@@ -127,7 +127,7 @@ def _check_formats(ctx: click.Context, param: click.Parameter, value: str) -> st
     try:
         parse_formats(value)
     except ConfigError as e:
-        raise click.BadParameter(str(e).split(": ", 1)[-1]) from e
+        raise click.BadParameter(str(e).removeprefix("invalid --formats ")) from e
     return value
 
 

@@ -43,12 +43,16 @@ def split_unstructured_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
     return points, []
 
 
-def add_sign_off(closing: list[Pt], sign_off: list[str]) -> list[Pt]:
-    """The closing with the sign-off lines (特此通知, signature, date, 谢谢大家) as one point:
-    the last closing point's tail when the closing is remarks, else a point of its own."""
+def add_sign_off(
+    points: list[Pt], closing: list[Pt], sign_off: list[str]
+) -> tuple[list[Pt], list[Pt]]:
+    """(points, closing) with the sign-off lines (特此通知, signature, date, 谢谢大家) joined to
+    the last closing point, else to the last point of the body: never a point of their own."""
     if not sign_off:
-        return closing
+        return points, closing
     text = "\n".join(sign_off)
     if closing:
-        return [*closing[:-1], closing[-1].joined(text)]
-    return [plain(text)]
+        return points, [*closing[:-1], closing[-1].joined(text)]
+    if points:
+        return [*points[:-1], points[-1].joined(text)], closing
+    return points, [plain(text)]

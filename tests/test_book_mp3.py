@@ -171,6 +171,7 @@ def test_bad_formats_are_a_one_line_usage_error(
     assert result.exit_code == 2
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "--formats" in errors[0] and "book-mp3" in errors[0]
+    assert repr(value) in errors[0]
     assert "Traceback" not in result.output and not out.exists()
 
 

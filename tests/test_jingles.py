@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ToneEngine, decode, rms, starts_after_silence
 
-from audiopack import jingles, pipeline
+from audiopack import housekeeping, jingles, pipeline
 from audiopack.book import read_m4b_chapters
 from audiopack.cli import main
 from audiopack.config import BuildConfig
@@ -191,6 +191,7 @@ def test_jingles_are_cached_and_an_edit_keeps_them(
 
     monkeypatch.setattr(jingles, "decode", no_decoding)
     assert build(short_script, out, tone_engine, chime=jingle_files["chime"]).changed == ()
+    assert housekeeping.prune([out], None) == (0, 0)  # the pack's manifest keeps the jingle
     monkeypatch.undo()
     # Other bytes, same name: decoded again, and only the chapters with a chime change.
     write_mp3(jingle_files["chime"], tone(CHIME_HZ, 0.5, 44100), 44100)

@@ -4,7 +4,7 @@
 Each file is decoded in-process by PyAV (FFmpeg's libraries: the formats pydub reads through
 the ffmpeg program, without needing that program) into a pydub ``AudioSegment``, mono at the
 pack's rate; pydub trims its leading and trailing silence and fades it in and out; it is
-brought to the speech's loudness (audio.normalise_loudness, the BS.1770 measure the speech
+brought to the speech's loudness (loudness.normalise_loudness, the BS.1770 measure the speech
 pieces use, which pydub has not) and laid on the frame grid, so that the MP3 and AAC timelines
 stay sample-exact. It is then encoded once like a speech piece and cached under the hash of
 the file's bytes and these settings: an unchanged jingle is never decoded again.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from audiopack import audio
+from audiopack import audio, audio_codec, loudness
 from audiopack.cache import Store, content_key
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
@@ -65,7 +65,7 @@ def _file_digest(role: str, path: Path) -> str:
 
 
 def jingle_pieces(
-    config: BuildConfig, codecs: Sequence[audio.Codec], rate: int
+    config: BuildConfig, codecs: Sequence[audio_codec.Codec], rate: int
 ) -> dict[str, PiecePlan]:
     """The jingles ``config`` asks for, by role, as pieces named by content: the file's bytes
     and every setting that changes the encoded audio."""
@@ -74,7 +74,8 @@ def jingle_pieces(
         key = content_key({
             "jingle": JINGLE_VERSION, "sha256": _file_digest(role, path), "rate": rate,
             "fade": [FADE_IN_MS, FADE_OUT_MS], "silence": SILENCE_BELOW_PEAK_DB,
-            "lufs": audio.TARGET_LUFS + audio.ENCODING_LOSS_LU, "codecs": [c.tag for c in codecs],
+            "lufs": loudness.TARGET_LUFS + loudness.ENCODING_LOSS_LU,
+            "codecs": [c.tag for c in codecs],
         })  # fmt: skip
         result[role] = PiecePlan(key, "jingle", None, (), (), 0, 0, 0, TITLES[role])
     return result
@@ -110,7 +111,7 @@ def prepare(
     config: BuildConfig,
     jingles: Mapping[str, PiecePlan],
     pieces: Store,
-    codecs: Sequence[audio.Codec],
+    codecs: Sequence[audio_codec.Codec],
     rate: int,
 ) -> None:
     """Decode, process, encode and cache every jingle not cached yet. Runs before any
@@ -148,7 +149,7 @@ def decode(path: Path, rate: int, role: str = "audio") -> AudioSegment:
     import av
 
     try:
-        data = audio.decode_to_pcm(str(path), rate)
+        data = audio_codec.decode_to_pcm(str(path), rate)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or str(e)
         raise ConfigError(
@@ -182,5 +183,5 @@ def process(
     # BS.1770 needs 400 ms blocks: a shorter chime is measured repeated, which has its
     # loudness, and cut back.
     repeats = -(-rate // max(1, len(samples))) if len(samples) < rate else 1
-    levelled = audio.normalise_loudness(np.tile(samples, repeats), rate=rate)[: len(samples)]
+    levelled = loudness.normalise_loudness(np.tile(samples, repeats), rate=rate)[: len(samples)]
     return levelled

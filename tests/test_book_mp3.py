@@ -123,6 +123,7 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
 
     encoded: list[int] = []
     real = audio_codec.encode_pcm
+
     def counting(samples: Any, outputs: Any) -> None:
         encoded.append(1)
         real(samples, outputs)

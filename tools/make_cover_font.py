@@ -13,6 +13,7 @@ title glyph by glyph. The licence goes beside it as OFL-NotoSansCJK.txt.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -29,10 +30,8 @@ def gb2312() -> set[str]:
     chars = set()
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes([high, low]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return chars
 
 

@@ -40,7 +40,9 @@ def repository_han() -> set[str]:
     for pattern in TEXTS:
         for path in ROOT.glob(pattern):
             text = path.read_bytes().decode("utf-8", "ignore")
-            chars.update(ch for ch in text if 0x4E00 <= ord(ch) <= 0x9FFF or 0x3400 <= ord(ch) <= 0x4DBF)
+            chars.update(
+                ch for ch in text if 0x4E00 <= ord(ch) <= 0x9FFF or 0x3400 <= ord(ch) <= 0x4DBF
+            )
     return chars
 
 
@@ -66,8 +68,10 @@ def main(source: str) -> None:
     subsetter.subset(font)
     font.recalcTimestamp = False  # the same source gives the same file
     font.save(TARGET)
-    print(f"{TARGET.relative_to(ROOT)}: {len(chars)} characters asked, "
-          f"{len(font.getBestCmap())} mapped, {TARGET.stat().st_size} bytes")
+    print(
+        f"{TARGET.relative_to(ROOT)}: {len(chars)} characters asked, "
+        f"{len(font.getBestCmap())} mapped, {TARGET.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

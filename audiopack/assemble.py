@@ -198,7 +198,9 @@ def assemble(ctx: PackContext, progress: Progress) -> tuple[list[str], list[str]
     times = chapter_times(ctx.plan, piece_records, timeline_codec, mp3)
     title = ctx.plan.manuscript.title
     books = book_files(config, title)
-    index = index_document(title, ctx.source, ctx.engine_info, times, books)
+    index = index_document(
+        title, ctx.source, ctx.engine_info, times, books, ctx.plan.manuscript.document.as_dict()
+    )
     ctx.last_duration_s = times[-1].end_s if times else 0.0
     lrc_encoding = "gb18030" if config.lrc_encoding.lower().startswith("gb") else "utf-8"
     every_piece = [p.key for c in ctx.plan.chapters for p in c.pieces]

@@ -249,8 +249,7 @@ def assemble(ctx: PackContext, progress: Progress) -> tuple[list[str], list[str]
         progress.finish()
         out.keep_or_make("cover.jpg", ctx.cover.key, lambda path: path.write_bytes(ctx.cover.data))
         out.text("index.json", json.dumps(index, ensure_ascii=False, indent=1) + "\n")
-        book = index["book"]["file"] if index["book"] else None
-        out.text("index.md", texts.index_markdown(title, times, book))
+        out.text("index.md", texts.index_markdown(title, times, list(books.values())))
         out.text("index.html", render_index_html(index, cover="cover.jpg"))
         out.text("book.srt", texts.srt(times))
         out.text("book.vtt", texts.vtt(times))

@@ -54,7 +54,6 @@ def test_red_header_notice_elements_and_places() -> None:
         ("opening", "开场", 1),
         ("section", "一、提高认识", 1),
         ("section", "二、抓好落实", 1),
-        ("closing", "结束语", 1),
         ("attachment", "××市安全生产检查办法", 3),
     ]
     assert outline_dict(m)["document"] == {
@@ -73,12 +72,12 @@ def test_red_header_notice_elements_and_places() -> None:
     }
     # The sign-off is one point; the header, note and imprint are not spoken by default.
     assert (
-        m.chapters[3].points[0].text
-        == "附件：××市安全生产检查办法\n××市人民政府办公室\n2024年3月1日"
+        m.chapters[2].points[0].text
+        == f"{LONG}\n附件：××市安全生产检查办法\n××市人民政府办公室\n2024年3月1日"
     )
     assert m.chapters[0].points[0].text.startswith("各区县人民政府，市政府各部门：\n经市政府同意")
     assert m.unspoken[0] == "000123" and m.unspoken[-1].endswith("印发")
-    attachment = m.chapters[4]
+    attachment = m.chapters[3]
     assert attachment.heading == "附件\n××市安全生产检查办法"
     assert [pt.title.split(" · ")[0] for pt in attachment.points] == ["第一章 总则"] * 2 + [
         "第二章 附则"
@@ -89,7 +88,7 @@ def test_read_boilerplate_speaks_header_note_and_imprint() -> None:
     m = p(NOTICE, read_boilerplate=True)
     assert m.unspoken == ()
     assert m.chapters[0].points[0].text.startswith("000123\n机密★1年")
-    assert m.chapters[3].points[0].text.endswith("（此件公开发布）")
+    assert m.chapters[2].points[0].text.endswith("（此件公开发布）")
     assert m.chapters[-1].points[0].text.startswith("抄送：")
 
 

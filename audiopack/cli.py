@@ -543,7 +543,7 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("pack", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--host", default=None, help="Address to listen on [default: this machine's LAN address]."
 )
@@ -554,13 +554,25 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
     show_default=True,
     help="Port (0 picks a free one).",
 )
+@click.option(
+    "--feed-items",
+    type=click.Choice(["pack", "chapter"]),
+    default="pack",
+    show_default=True,
+    help="feed.xml: one episode per pack (its book file) or per chapter file.",
+)
 @common_options
-def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) -> None:
-    """Serve a pack to a phone on the same network (prints the URL, then a QR code).
+def serve(
+    folder: Path, host: str | None, port: int, feed_items: str, verbose: int, quiet: bool
+) -> None:
+    """Serve a pack, or a folder of packs as a shelf, to phones on the same network.
+
+    Prints the URL, then a QR code. A podcast feed of the pack(s) is at feed.xml.
 
     \b
     Example:
       audiopack serve output/从严治党专题会议讲话
+      audiopack serve output --feed-items chapter
       audiopack serve output/从严治党专题会议讲话 --host 127.0.0.1 --port 0
     """
     _setup_logging(verbose, quiet)
@@ -568,7 +580,9 @@ def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) ->
     def action() -> None:
         from audiopack import serve as serving
 
-        server = serving.serve(pack, host, port)
+        server = serving.serve(
+            folder, host, port, feed_items="chapter" if feed_items == "chapter" else "pack"
+        )
         click.echo(server.url)
         sys.stdout.flush()
         click.echo(serving.qr_text(server.url))

@@ -46,6 +46,8 @@ JINGLE_VERSION = 1
 FADE_IN_MS = 10
 #: The fade-out is at most this long, and at most a quarter of the sound.
 FADE_OUT_MS = 300
+#: A file whose peak is below this is refused as silent.
+SILENT_PEAK_DBFS = -60.0
 #: Quieter than this below the file's peak counts as silence when trimming.
 SILENCE_BELOW_PEAK_DB = 45.0
 #: What each jingle is called in the index, the chapter marks and the file names.
@@ -169,15 +171,21 @@ def process(
     from pydub.silence import detect_leading_silence
 
     peak = segment.max_dBFS
-    if peak == float("-inf"):
+    if peak < SILENT_PEAK_DBFS:  # too quiet to measure its loudness, let alone hear it
         raise ConfigError(f"cannot use --{role} {path}: it is silent")
     threshold = peak - SILENCE_BELOW_PEAK_DB
     lead_ms = detect_leading_silence(segment, silence_threshold=threshold, chunk_size=5)
     tail_ms = detect_leading_silence(segment.reverse(), silence_threshold=threshold, chunk_size=5)
     trimmed = segment[lead_ms : max(lead_ms + 1, len(segment) - tail_ms)]
-    faded = trimmed.fade_in(min(FADE_IN_MS, len(trimmed) // 4)).fade_out(
-        min(FADE_OUT_MS, len(trimmed) // 4)
+    faded = trimmed
+    fade_in_ms, fade_out_ms = (
+        min(FADE_IN_MS, len(trimmed) // 4),
+        min(FADE_OUT_MS, len(trimmed) // 4),
     )
+    if fade_in_ms:  # pydub cannot fade over 0 ms
+        faded = faded.fade_in(fade_in_ms)
+    if fade_out_ms:
+        faded = faded.fade_out(fade_out_ms)
     samples = np.frombuffer(faded.raw_data, dtype="<i2")
     rate = int(faded.frame_rate)
     # BS.1770 needs 400 ms blocks: a shorter chime is measured repeated, which has its

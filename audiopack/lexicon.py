@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from audiopack.errors import ConfigError
+from audiopack.usercache import cache_folders
 
 if TYPE_CHECKING:
     import sqlite3
@@ -308,18 +309,6 @@ def _dictionary_file() -> _DictionaryFile:
         return _DictionaryFile(str(stream.name), stat.st_size, stat.st_mtime_ns, jieba.__version__)
 
 
-def _cache_folders() -> list[Path]:
-    """Where the index may live, best first."""
-    folders = []
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative one
-        folders.append(Path(xdg) / "audiopack")
-    with contextlib.suppress(RuntimeError):  # no home folder
-        folders.append(Path.home() / ".cache" / "audiopack")
-    folders.append(Path(tempfile.gettempdir()) / "audiopack")
-    return folders
-
-
 def _open_or_build_index() -> _SqliteWords | None:
     """The index of the first cache folder that has a valid one or can be given one."""
     # Any failure here only costs speed: the caller then loads jieba's dictionary as before.
@@ -328,7 +317,7 @@ def _open_or_build_index() -> _SqliteWords | None:
     except Exception as e:
         log.debug("lexicon index: cannot identify jieba's dictionary (%s); loading it", e)
         return None
-    for folder in _cache_folders():
+    for folder in cache_folders():
         path = folder / dictionary.index_name
         try:
             if path.is_file():

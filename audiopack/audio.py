@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import shutil
-import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
+from audiopack.atomic import atomic_write_bytes
 from audiopack.errors import ToolError
 from audiopack.model import SAMPLE_RATE
 
@@ -154,60 +152,24 @@ def _k_weighting(rate: int = SAMPLE_RATE) -> FloatArray:
                      _biquad("high_pass", 0.0, 0.5, 38.0, rate)])  # fmt: skip
 
 
-_KERNEL_LOCK = threading.Lock()
-
-
-def _sosfilt_kernel() -> Callable[[FloatArray, FloatArray, FloatArray], None] | None:
-    """scipy's compiled second-order-section filter, loaded once for all encoding threads.
-
-    Two threads initialising the same extension module at once can each get a half-made
-    module; the second then fell back to ``import scipy.signal``: a second of CPU and 65 MB
-    more memory in about one build in eight. Hence the lock.
-    """
-    with _KERNEL_LOCK:
-        return _load_sosfilt_kernel()
-
-
-@functools.lru_cache(maxsize=1)
-def _load_sosfilt_kernel() -> Callable[[FloatArray, FloatArray, FloatArray], None] | None:
-    """scipy's compiled second-order-section filter, loaded on its own.
-
-    ``import scipy.signal`` takes over half a second (it pulls in scipy.stats and more), which
-    would double the cost of a one-point rebuild; the kernel itself loads in milliseconds.
-    None when this scipy lays it out differently: then the public import is used.
-    """
-    try:
-        import importlib.machinery
-        import importlib.util
-
-        import scipy
-
-        folder = Path(scipy.__path__[0]) / "signal"
-        found = [p for p in folder.glob("_sosfilt.*") if p.suffix in (".so", ".pyd")]
-        loader = importlib.machinery.ExtensionFileLoader("scipy.signal._sosfilt", str(found[0]))
-        spec = importlib.util.spec_from_file_location(loader.name, loader.path, loader=loader)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        loader.exec_module(module)
-        kernel: Callable[[FloatArray, FloatArray, FloatArray], None] = module._sosfilt
-        return kernel
-    except Exception:  # any layout surprise: fall back to the public API
-        log.debug("using scipy.signal.sosfilt", exc_info=True)
-        return None
+#: Zeros after the signal before the FFT, so the filter's decaying response does not wrap
+#: around onto the start (both sections settle within milliseconds at 38 Hz and above).
+_FILTER_TAIL_S = 0.25
 
 
 def _k_weighted(signal: FloatArray, rate: int = SAMPLE_RATE) -> FloatArray:
-    sos = _k_weighting(rate)
-    kernel = _sosfilt_kernel()
-    if kernel is None:
-        from scipy.signal import sosfilt
-
-        public: FloatArray = sosfilt(sos, signal)
-        return public
-    data = np.array(signal, dtype=np.float64, order="C").reshape(1, -1)
-    state = np.zeros((1, len(sos), 2))
-    kernel(sos, data, state)  # filters ``data`` in place
-    filtered: FloatArray = data[0]
+    """``signal`` through the K-weighting filter, as a recursive filter starting at rest would
+    give it, computed in the frequency domain with numpy alone: ``scipy.signal`` takes over
+    half a second to import, as long as a whole rebuild after a one-sentence edit."""
+    size = len(signal) + int(_FILTER_TAIL_S * rate)
+    size = 1 << (size - 1).bit_length()
+    spectrum = np.fft.rfft(signal, size)
+    z_inverse = np.exp(-1j * np.pi * np.arange(len(spectrum)) / (len(spectrum) - 1))
+    for b0, b1, b2, _a0, a1, a2 in _k_weighting(rate):
+        spectrum *= (b0 + z_inverse * (b1 + z_inverse * b2)) / (
+            1 + z_inverse * (a1 + z_inverse * a2)
+        )
+    filtered: FloatArray = np.fft.irfft(spectrum, size)[: len(signal)]
     return filtered
 
 
@@ -451,15 +413,7 @@ def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> No
             data = _ENCODERS[codec.suffix](samples, codec.bitrate_k, codec.rate)
         except Exception as e:  # the encoders raise their own types (av.FFmpegError, ...)
             raise ToolError(f"cannot encode {codec.suffix.upper()} audio: {e}") from e
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".enc-", suffix="." + codec.suffix, dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(name, path)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, data, durable=False)
 
 
 def decode_mp3(data: bytes) -> bytes:
@@ -473,19 +427,31 @@ def decode_mp3(data: bytes) -> bytes:
 
     import av
 
-    chunks: list[bytes] = []
     try:
-        with av.open(io.BytesIO(data), "r", format="mp3") as container:
-            if not container.streams.audio:
-                raise ToolError("cannot decode MP3 audio: no audio stream")
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-            for frame in container.decode(audio=0):
-                for converted in resampler.resample(frame):
-                    chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
-            for converted in resampler.resample(None):
-                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+        pcm = decode_to_pcm(io.BytesIO(data), SAMPLE_RATE, "mp3")
     except av.FFmpegError as e:
         raise ToolError(f"cannot decode MP3 audio: {e}") from e
+    if pcm is None:
+        raise ToolError("cannot decode MP3 audio: no audio stream")
+    return pcm
+
+
+def decode_to_pcm(source: str | BinaryIO, rate: int, format: str | None = None) -> bytes | None:
+    """The first audio stream of a file FFmpeg's libraries read (PyAV, in-process), as mono
+    s16le PCM at ``rate`` (libswresample converts); None when it has no audio stream.
+    Raises ``av.FFmpegError`` for data that is not what it claims."""
+    import av
+
+    chunks: list[bytes] = []
+    with av.open(source, "r", format=format) as container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for converted in resampler.resample(frame):
+                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+        for converted in resampler.resample(None):
+            chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
     return b"".join(chunks)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from audiopack.atomic import atomic_path
 from audiopack.errors import PackError, ToolError
 from audiopack.mp4 import AacTrack, AdtsStream, adts_with_sizes, parse_adts, write_m4b_file
 from audiopack.tags import BookTags, clean_text, tag_m4b_in_place
@@ -220,28 +220,16 @@ def write_m4b(
         comment=meta.get("comment", ""),
     )
     try:
-        fd, name = tempfile.mkstemp(prefix=".audiopack-m4b-", suffix=".m4b", dir=dest.parent)
-        os.close(fd)
-    except OSError as e:
-        raise PackError(f"cannot write {dest}: {e}") from e
-    out_file = Path(name)
-    try:
-        try:
+        with atomic_path(dest) as out_file:
             # Room for the text tags and the cover, so tagging does not move the audio.
             tag_space = 8192 + len(cover_jpeg or b"") + sum(len(v.encode()) for v in meta.values())
             write_m4b_file(out_file, track, raw_parts(), marks, tag_space)
-        except OSError as e:
-            raise PackError(f"cannot write {dest}: {e.strerror or e}") from e
-        tag_m4b_in_place(out_file, tags)
-        written = read_m4b_chapters(out_file)
-        if [t for t, _ in written] != [t for t, _, _ in marks]:
-            raise ToolError(f"the chapter marks of {dest} do not read back as written")
-        try:
-            os.replace(out_file, dest)
-        except OSError as e:
-            raise PackError(f"cannot write {dest}: {e}") from e
-    finally:
-        out_file.unlink(missing_ok=True)
+            tag_m4b_in_place(out_file, tags)
+            written = read_m4b_chapters(out_file)
+            if [t for t, _ in written] != [t for t, _, _ in marks]:
+                raise ToolError(f"the chapter marks of {dest} do not read back as written")
+    except OSError as e:
+        raise PackError(f"cannot write {dest}: {e.strerror or e}") from e
     log.info("wrote %s (%d chapters, %.1f min)", dest, len(marks), total_actual / 60)
 
 

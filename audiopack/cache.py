@@ -10,17 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from audiopack.atomic import atomic_write_bytes, atomic_write_text
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def content_key(value: Any) -> str:
@@ -35,32 +33,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``.
-
-    ``durable`` also syncs the data to disk before the rename (the pack's files and journal).
-    The cache does without: its entries are checked against their recorded sizes and hashes,
-    so one a power cut spoils is rebuilt, and a build does not wait on the disk for each.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes 0600; packs are shared files
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8", durable: bool = True) -> None:
-    atomic_write_bytes(path, text.encode(encoding), durable)
 
 
 class Store:

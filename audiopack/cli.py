@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -15,9 +17,9 @@ from typing import Any, TypeVar
 import click
 
 from audiopack import __version__
-from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig
+from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig, parse_formats
 from audiopack.engines.voices import DEFAULT_KOKORO_VOICE
-from audiopack.errors import AudiopackError
+from audiopack.errors import AudiopackError, ConfigError
 
 log = logging.getLogger("audiopack")
 
@@ -104,6 +106,52 @@ def common_options(func: F) -> F:
 @click.version_option(__version__, "--version", prog_name="audiopack")
 def main() -> None:
     """Turn a Chinese speech manuscript into a chaptered audio study pack."""
+    # The process is ours here, not in the library: audiopack does no linear algebra, and
+    # numpy's OpenBLAS would start a thread pool per core on import. A user's setting wins.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    _limit_malloc_arenas()
+
+
+def _limit_malloc_arenas() -> None:
+    """Few glibc malloc arenas for this process: the encoding threads free numpy buffers of a
+    few hundred kilobytes per piece, and per-thread arenas would keep them, fragmented, so a
+    long book's resident memory would creep up piece after piece."""
+    if sys.platform != "linux":
+        return
+    m_arena_max = -8
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(m_arena_max, 2)
+
+
+def _check_formats(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        parse_formats(value)
+    except ConfigError as e:
+        raise click.BadParameter(str(e).removeprefix("invalid --formats ")) from e
+    return value
+
+
+_STRUCTURE_OPTIONS = [
+    click.option(
+        "--split",
+        default="auto",
+        show_default=True,
+        help="Divide chapters longer than N minutes at their next heading level (auto: 20, off).",
+    ),
+    click.option(
+        "--read-boilerplate/--no-read-boilerplate",
+        default=False,
+        show_default=True,
+        help="Also read an official document's header (版头), notes (附注) and imprint (版记).",
+    ),
+]
+
+
+def _structure_options(func: F) -> F:
+    for option in reversed(_STRUCTURE_OPTIONS):
+        func = option(func)
+    return func
 
 
 def _build_options(func: F) -> F:
@@ -179,10 +227,24 @@ def _build_options(func: F) -> F:
         ),
         click.option(
             "--formats",
-            type=click.Choice(FORMATS),
             default="both",
             show_default=True,
-            help="Chapter MP3s, the M4B book, or both.",
+            callback=_check_formats,
+            help=f"Comma-separated: {', '.join(FORMATS)} (chapter MP3s, M4B book, book as one "
+            "MP3); both = mp3,m4b.",
+        ),
+        *(
+            click.option(
+                f"--{role}",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help=f"Your own audio {where} (any format; levelled, trimmed, faded).",
+            )
+            for role, where in (
+                ("intro", "before the opening"),
+                ("outro", "after the last chapter"),
+                ("chime", "before each chapter after the first"),
+            )
         ),
         click.option(
             "--cache-dir",
@@ -204,6 +266,7 @@ def _build_options(func: F) -> F:
             help="Encoding of the .lrc lyrics.",
         ),
         click.option("--artist", default="audiopack", show_default=True, help="Artist tag."),
+        *_STRUCTURE_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -218,7 +281,8 @@ def _config(script: Path, kw: dict[str, Any]) -> BuildConfig:
         pause_point_s=kw["pause_point"], pause_heading_s=kw["pause_heading"],
         placeholder=kw["placeholder"], lexicon=kw["lexicon"], formats=kw["formats"],
         cache_dir=kw["cache_dir"], cover=kw["cover"], lrc_encoding=kw["lrc_encoding"],
-        artist=kw["artist"],
+        artist=kw["artist"], intro=kw["intro"], outro=kw["outro"], chime=kw["chime"],
+        split=kw["split"], read_boilerplate=kw["read_boilerplate"],
     )  # fmt: skip
 
 
@@ -240,17 +304,21 @@ def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
 
     def action() -> None:
         with _long_lived_imports():
-            from audiopack.pipeline import BuildResult, build
+            from audiopack import pipeline
 
         config = _config(script, kw)
         quiet_bars = quiet or as_json or not sys.stderr.isatty()
         progress = None if quiet_bars else TqdmProgress()
-        result = build(config, progress, dry_run=dry_run)
+        if dry_run:
+            report = pipeline.plan_build(config, progress)
+            if as_json:
+                click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+            else:
+                _print_dry_run(report.as_json())
+            return
+        result = pipeline.build(config, progress)
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
-            return
-        if not isinstance(result, BuildResult):
-            _print_dry_run(result.as_json())
             return
         minutes, seconds = divmod(round(result.duration_s), 60)
         click.echo(
@@ -284,9 +352,9 @@ def _print_dry_run(report: dict[str, Any]) -> None:
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
-    default="espeak",
+    default="kokoro" if "kokoro" in ENGINES else "espeak",
     show_default=True,
-    help="Engine whose speech text --speech shows (edge reads digits itself).",
+    help="Engine whose speech text and pinyin --speech shows (edge reads digits itself).",
 )
 @click.option("--placeholder", default="某", show_default=True, help="Reading of * and ××.")
 @click.option(
@@ -295,6 +363,7 @@ def _print_dry_run(report: dict[str, Any]) -> None:
     default=None,
     help="Pronunciation rules file.",
 )
+@_structure_options
 @common_options
 def outline(
     script: Path,
@@ -304,6 +373,8 @@ def outline(
     engine: str,
     placeholder: str,
     lexicon: Path | None,
+    split: str,
+    read_boilerplate: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -317,28 +388,30 @@ def outline(
     _setup_logging(verbose, quiet)
 
     def action() -> None:
-        from audiopack.outline import outline_dict, outline_text
+        from audiopack.outline_view import outline_dict, outline_text
         from audiopack.structure import load_manuscript
 
-        manuscript = load_manuscript(script, title=title)
-        if as_json:
-            click.echo(json.dumps(outline_dict(manuscript), ensure_ascii=False, indent=1))
-        elif speech:
-            from audiopack.speech import SpeechOptions, load_lexicon, speech_sentences
+        manuscript = load_manuscript(
+            script, title=title, read_boilerplate=read_boilerplate, split=split
+        )
+        if speech:
+            from audiopack.engines import input_form
+            from audiopack.outline_view import speech_outline, speech_text
+            from audiopack.speech import SpeechOptions, load_lexicon
 
             options = SpeechOptions(
-                numbers=engine != "edge", placeholder=placeholder, lexicon=load_lexicon(lexicon)
+                numbers=engine != "edge",
+                placeholder=placeholder,
+                lexicon=load_lexicon(lexicon),
+                input_form=input_form(engine),
             )
-            for number, chapter in enumerate(manuscript.chapters, 1):
-                click.echo(f"{number:02d} {chapter.title}")
-                for point in chapter.points:
-                    for sentence in speech_sentences(point.text, options):
-                        shown = sentence.display.strip()
-                        if not shown:
-                            continue
-                        click.echo(f"   显示: {shown}")
-                        if sentence.spoken != shown:
-                            click.echo(f"   朗读: {sentence.spoken}")
+            if as_json:
+                shown = speech_outline(manuscript, options)
+                click.echo(json.dumps(shown, ensure_ascii=False, indent=1))
+            else:
+                click.echo(speech_text(manuscript, options))
+        elif as_json:
+            click.echo(json.dumps(outline_dict(manuscript), ensure_ascii=False, indent=1))
         else:
             click.echo(outline_text(manuscript))
 
@@ -488,7 +561,7 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("pack", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--host", default=None, help="Address to listen on [default: this machine's LAN address]."
 )
@@ -499,13 +572,25 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
     show_default=True,
     help="Port (0 picks a free one).",
 )
+@click.option(
+    "--feed-items",
+    type=click.Choice(["pack", "chapter"]),
+    default="pack",
+    show_default=True,
+    help="feed.xml: one episode per pack (its book file) or per chapter file.",
+)
 @common_options
-def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) -> None:
-    """Serve a pack to a phone on the same network (prints the URL, then a QR code).
+def serve(
+    folder: Path, host: str | None, port: int, feed_items: str, verbose: int, quiet: bool
+) -> None:
+    """Serve a pack, or a folder of packs as a shelf, to phones on the same network.
+
+    Prints the URL, then a QR code. A podcast feed of the pack(s) is at feed.xml.
 
     \b
     Example:
       audiopack serve output/从严治党专题会议讲话
+      audiopack serve output --feed-items chapter
       audiopack serve output/从严治党专题会议讲话 --host 127.0.0.1 --port 0
     """
     _setup_logging(verbose, quiet)
@@ -513,7 +598,9 @@ def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) ->
     def action() -> None:
         from audiopack import serve as serving
 
-        server = serving.serve(pack, host, port)
+        server = serving.serve(
+            folder, host, port, feed_items="chapter" if feed_items == "chapter" else "pack"
+        )
         click.echo(server.url)
         sys.stdout.flush()
         click.echo(serving.qr_text(server.url))

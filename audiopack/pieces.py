@@ -3,11 +3,9 @@ the target loudness and encoded once to MP3 and AAC, then cached under the piece
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +13,7 @@ from audiopack import audio
 from audiopack.cache import Store
 from audiopack.errors import ToolError
 from audiopack.mp4 import pack_frame_sizes, parse_adts
-from audiopack.plan import PiecePlan
+from audiopack.planning import PiecePlan
 from audiopack.synthesize import Progress, load_segment
 
 log = logging.getLogger(__name__)
@@ -53,57 +51,42 @@ def build_piece(
         sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
     )
     samples = audio.normalise_loudness(laid.samples, rate=rate)
-    outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
+    meta = {"spans": [list(s) for s in laid.spans]}
+    store_piece(pieces, piece.key, samples, meta, codecs)
+
+
+def store_piece(
+    pieces: Store,
+    key: str,
+    samples: audio.Int16Array,
+    meta: dict[str, Any],
+    codecs: Sequence[audio.Codec],
+) -> None:
+    """Encode a piece's PCM (laid on the frame grid: audio.aligned_length) once per codec and
+    record it in the cache under ``key`` with ``meta`` and its frame counts."""
+    expected = len(samples) + audio.ENCODER_PAD
+    outputs = [(codec, pieces.blob_path(key, codec.suffix)) for codec in codecs]
     audio.encode_pcm(samples, outputs)
-    meta: dict[str, Any] = {
-        "frames": len(samples),
-        "decoded_frames": laid.decoded_frames,
-        "spans": [list(s) for s in laid.spans],
-    }
+    meta = {**meta, "frames": len(samples), "decoded_frames": expected}
     for codec, path in outputs:
         data = path.read_bytes()
         if codec.suffix == "mp3":
             decoded = audio.mp3_frame_count(data) * 576
         else:
             # Remembered so that writing the book need not read every frame header again.
-            frame_sizes = parse_adts(data, f"piece {piece.key[:12]}").sizes
+            frame_sizes = parse_adts(data, f"piece {key[:12]}").sizes
             meta["aac_sizes"] = pack_frame_sizes(frame_sizes)
             decoded = len(frame_sizes) * 1024
         meta[f"{codec.suffix}_frames"] = decoded
-        if decoded != laid.decoded_frames:
+        if decoded != expected:
             log.debug(
                 "piece %s: %s decodes to %d frames, expected %d",
-                piece.key[:12],
+                key[:12],
                 codec.suffix,
                 decoded,
-                laid.decoded_frames,
+                expected,
             )
-    pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, or None elsewhere."""
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-def release_freed_memory() -> None:
-    """Hand memory freed by finished pieces back to the system.
-
-    Each piece allocates and frees numpy buffers of a few hundred kilobytes on the encoding
-    threads; glibc keeps such freed blocks in per-thread arenas, fragmented, so a long book's
-    resident memory would creep up piece after piece.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-TRIM_EVERY = 10  # pieces; a trim costs well under a millisecond
+    pieces.add_blob_files(key, meta, {codec.suffix: path for codec, path in outputs})
 
 
 def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) -> bool:
@@ -132,7 +115,6 @@ class PieceEncoder:
         self.remaining: dict[str, int] = {}
         self.by_segment: dict[str, list[PiecePlan]] = {}
         self.total = len(todo)
-        self.built = itertools.count()
         for piece in todo:
             needed = {s.key for s in piece.segments if s.key in waiting_for}
             self.remaining[piece.key] = len(needed)
@@ -146,8 +128,6 @@ class PieceEncoder:
 
     def _build(self, piece: PiecePlan) -> None:
         build_piece(piece, self.segments, self.pieces, self.codecs, self.rate)
-        if next(self.built) % TRIM_EVERY == TRIM_EVERY - 1:
-            release_freed_memory()
 
     def segment_stored(self, key: str) -> None:
         for piece in self.by_segment.pop(key, []):
@@ -173,7 +153,6 @@ class PieceEncoder:
             self.abort()
             raise
         self.pool.shutdown()
-        release_freed_memory()  # before the pack is assembled on top of the encoders' leftovers
 
     def abort(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

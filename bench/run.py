@@ -276,9 +276,13 @@ class Results:
 
 
 def warm_up(work: Path) -> None:
-    """One tiny build, so that bytecode (audiopack caches its own, even under
-    PYTHONDONTWRITEBYTECODE) and jieba's dictionary index are there, as for any user after
-    the first run."""
+    """Bytecode compiled as a wheel install leaves it, and one tiny build, so that jieba's
+    dictionary index is there, as for any user after the first run."""
+    import compileall
+
+    import audiopack
+
+    compileall.compile_dir(str(Path(audiopack.__file__).parent), quiet=1)
     tiny = work / "warmup" / "热身.txt"
     tiny.parent.mkdir(parents=True, exist_ok=True)
     tiny.write_text("热身。\n一、准备\n今天天气很好。\n", encoding="utf-8")
@@ -953,9 +957,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     plot = (args.plot or out.parent / "results.png").resolve()
     render_plot(results, plot)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(results, os.path.relpath(plot, out.parent)), encoding="utf-8")
+    report = render_report(results, os.path.relpath(plot, out.parent)) + listening_section(out)
+    out.write_text(report, encoding="utf-8")
     log(f"wrote {out} and {plot} in {results.elapsed_s / 60:.1f} min")
     return 0
+
+
+def listening_section(path: Path) -> str:
+    """bench/listen.py's section of the results file, kept: it is measured apart (and slowly)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    begin, end = "<!-- listen:begin -->", "<!-- listen:end -->"
+    if begin not in old or end not in old:
+        return ""
+    return "\n" + old[old.index(begin) : old.index(end) + len(end)] + "\n"
 
 
 if __name__ == "__main__":

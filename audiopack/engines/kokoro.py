@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from audiopack.engines import kokoro_model
-from audiopack.engines.kokoro_phonemes import MAPPING_VERSION, PUNCTUATION, to_phonemes
+from audiopack.engines.kokoro_phonemes import MAPPING_VERSION, to_phonemes
 from audiopack.engines.voices import DEFAULT_KOKORO_VOICE, KOKORO_VOICE_SHA256, check_voice
 from audiopack.engines.voices import KOKORO_VOICES as VOICES
 from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError
@@ -152,7 +152,7 @@ class KokoroEngine:
         timings: list[SentenceTiming] = []
         position = 0
         for sentence in sentences:
-            phonemes = to_phonemes(_reading_of(sentence))
+            phonemes = to_phonemes(sentence)
             audio = self._speak(session, phonemes)
             pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
             timings.append(SentenceTiming(sentence, position, position + len(pcm)))
@@ -248,20 +248,3 @@ def _trim_start(
 ) -> Floats:
     loud = np.flatnonzero(np.abs(audio) > _SILENCE)
     return audio[loud[0] :] if len(loud) else audio[:0]
-
-
-_HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
-
-
-def _reading_of(sentence: str) -> str:
-    """The reading string of a sentence. Until the reading layer sends reading strings, Han
-    text is read here with pypinyin's dictionary (no tone changes)."""
-    if not _HAN.search(sentence):
-        return sentence
-    from pypinyin import Style, lazy_pinyin
-
-    syllables = lazy_pinyin(sentence, style=Style.TONE3, neutral_tone_with_five=True)
-    out: list[str] = []
-    for item in syllables:
-        out.extend(item if all(ch in PUNCTUATION for ch in item) else [item])
-    return " ".join(out)

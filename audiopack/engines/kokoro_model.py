@@ -19,7 +19,8 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from audiopack.cache import atomic_write_bytes, file_sha256
+from audiopack.atomic import atomic_write_bytes
+from audiopack.cache import file_sha256
 from audiopack.errors import EngineUnavailableError
 from audiopack.usercache import cache_folders
 

@@ -1,0 +1,184 @@
+"""Numbers, codes and symbols in the spoken text: how a Mandarin reader says them.
+
+:func:`read_numbers` rewrites a speech text (never the displayed text); ``speech.to_speech``
+calls it after placeholders are resolved and before punctuation is cleaned.
+
+Number readings, when ``SpeechOptions.numbers`` is on:
+
+* cn2an's ``transform`` reads the general case (integers, decimals, ``%``, ``1/3``, ``第10项``);
+* handled here first, because cn2an gets them wrong: ISO dates (2024-01-05), year-months
+  (2024-01), times (10:30), ratios (3:1), ranges (3-5 → 三至五), negative temperatures
+  (-3℃ → 零下三摄氏度), thousands separators (1,234.5), phone-like strings (11+ digits or a
+  leading zero: digit by digit), version-like dotted numbers (1.2.3), ``N年`` (four digits are a
+  year read digit by digit, other counts are cardinals: 10年 → 十年, not cn2an's 一零年), month and
+  day numbers (01月 → 一月), ``2`` before a measure word (2个 → 两个), ``‰`` and currency signs;
+* digits glued to Latin letters stay as they are (5G, 3D, COVID-19, 100km): eSpeak reads the
+  digits of ``5G`` exactly as ``五G`` and the neural voices read such names best unchanged.
+
+cn2an never raises out of :func:`to_speech`: on any error the digits are read one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+__all__ = ["CN_NUMERAL", "read_numbers"]
+
+log = logging.getLogger(__name__)
+
+_DIGITS = "零一二三四五六七八九"
+#: Characters of a number written in Chinese numerals.
+CN_NUMERAL = "零一二三四五六七八九十百千万亿两〇"
+_CN_NUMERAL = CN_NUMERAL
+
+
+_NUM = r"\d+(?:\.\d+)?"
+_RANGE_RIGHT = r"(?:[1-9]\d*(?:\.\d+)?|0(?:\.\d+)?)"
+_NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("latin", r"(?<![A-Za-z0-9])(?:\d+(?:\.\d+)?[A-Za-z]|[A-Za-z])[A-Za-z0-9]*"
+              r"(?:['\-_.][A-Za-z0-9]+)*"),
+    ("date", r"(?<![\d.])(?P<dy>\d{4})(?P<ds>[-/.])(?P<dm>0?[1-9]|1[0-2])(?P=ds)"
+             r"(?P<dd>0?[1-9]|[12]\d|3[01])(?![\d])(?:日|号)?"),
+    ("ym", r"(?<![\d.])(?P<yy>(?:1[89]|20)\d{2})[-/](?P<ymm>0?[1-9]|1[0-2])(?![\d/-])"),
+    ("time", r"(?<![\d:.])(?P<th>[01]?\d|2[0-4]):(?P<tm>[0-5]\d)(?::(?P<ts>[0-5]\d))?(?![\d:])"),
+    ("ratio", rf"(?<![\d:.]){_NUM}(?::{_NUM})+(?![\d:])"),
+    ("negt", rf"(?<![\dA-Za-z.])-\s*(?P<nt>{_NUM})\s*(?P<nu>℃|度)"),
+    ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
+    ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
+    ("phone", r"(?<![\d.])(?:0\d{2,3}-\d{7,8}|\d{11,}|0\d+)(?![\d.])"),
+    ("thou", r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)"),
+    ("longdec", r"(?<![\d.])\d+\.\d{9,}(?![\d.])"),
+    ("dotted", r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])"),
+    ("range", rf"(?<![\d.])(?P<rl>{_NUM})(?P<rlp>%?)\s*(?:——|[-~—])\s*(?P<rr>{_RANGE_RIGHT})"
+              r"(?P<rrp>%?)(?![\d.])(?P<ry>\s*年)?"),
+    ("permille", rf"(?P<pm>{_NUM})‰"),
+    ("money", rf"(?P<cur>[¥￥$€£])\s*(?P<mv>{_NUM})(?P<mg>[万亿]*)"),
+    ("liang", r"(?<![\d.第、])2(?=[个位名项次条件种天倍家所座台辆份只批户万亿千百])"),
+    ("neg", r"(?<![\dA-Za-z.])-(?=\d)"),
+)  # fmt: skip
+_NUMBER_RE = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _NUMBER_PATTERNS))
+_CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
+#: What still changes when numbers are read by the engine itself.
+_ALWAYS = frozenset({"date", "ym", "negt", "range", "permille", "money"})
+
+
+def _digits(number: str) -> str:
+    return "".join(_DIGITS[int(ch)] if ch.isdigit() else "点" for ch in number if ch != ",")
+
+
+def _cardinal(number: str) -> str:
+    """Chinese reading of a non-negative decimal number string (digits, optional fraction)."""
+    whole, _, fraction = number.replace(",", "").partition(".")
+    whole = whole.lstrip("0") or "0"
+    reading = _digits(whole)
+    if len(whole) <= 16:
+        try:
+            import cn2an
+
+            reading = str(cn2an.an2cn(whole, "low"))
+        except Exception:  # cn2an must never break speech: read digit by digit
+            log.debug("cn2an failed on %r", whole, exc_info=True)
+    if re.match(r"二[千万亿]", reading):
+        reading = "两" + reading[1:]
+    return reading + ("点" + _digits(fraction) if fraction else "")
+
+
+def _year(digits: str) -> str:
+    return _digits(digits) if len(digits) == 4 else _cardinal(digits)
+
+
+def _transform(text: str) -> str:
+    """cn2an for the general case; digit-by-digit reading if it fails."""
+    if not re.search(r"\d", text):
+        return text
+    try:
+        import cn2an
+
+        result = str(cn2an.transform(text, "an2cn"))
+    except Exception:  # cn2an must never break speech
+        log.debug("cn2an.transform failed on %r", text, exc_info=True)
+        result = re.sub(r"(\d+(?:\.\d+)?)%", lambda m: "百分之" + _digits(m.group(1)), text)
+        result = re.sub(r"\d+(?:\.\d+)?", lambda m: _digits(m.group()), result)
+    return re.sub(f"(?<![{_CN_NUMERAL}])二(?=[千万亿])", "两", result)
+
+
+def _number_match(m: re.Match[str], numbers: bool) -> str:
+    kind = m.lastgroup or ""
+    text = m.group()
+    if not numbers and kind not in _ALWAYS:
+        return text
+    g = m.group
+    if kind == "latin":
+        return text
+    if kind == "date":
+        year, month, day = g("dy"), int(g("dm")), int(g("dd"))
+        if not numbers:
+            return f"{year}年{month}月{day}日"
+        return f"{_digits(year)}年{_cardinal(str(month))}月{_cardinal(str(day))}日"
+    if kind == "ym":
+        year, month = g("yy"), int(g("ymm"))
+        if not numbers:
+            return f"{year}年{month}月"
+        return f"{_digits(year)}年{_cardinal(str(month))}月"
+    if kind == "negt":
+        unit = "摄氏度" if numbers and g("nu") == "℃" else g("nu")
+        return f"零下{_cardinal(g('nt')) if numbers else g('nt')}{unit}"
+    if kind == "range":
+        left, right, year = g("rl"), g("rr"), g("ry") or ""
+        if not numbers:
+            return f"{left}{g('rlp')}至{right}{g('rrp')}{year}"
+        if (year or _looks_like_years(left, right)) and len(left) == len(right) == 4:
+            return f"{_digits(left)}至{_digits(right)}{year}"
+        percent = "百分之" if g("rlp") or g("rrp") else ""
+        return f"{percent}{_cardinal(left)}至{percent}{_cardinal(right)}{year}"
+    if kind == "time":
+        hour, minute, second = int(g("th")), int(g("tm")), g("ts")
+        reading = f"{_cardinal(str(hour))}点"
+        if minute or second:
+            reading += f"{'零' if minute < 10 else ''}{_cardinal(str(minute))}分"
+        if second and int(second):
+            reading += f"{_cardinal(str(int(second)))}秒"
+        return reading
+    if kind == "ratio":
+        return "比".join(_cardinal(part) for part in text.split(":"))
+    if kind in ("phone", "dotted"):
+        return _digits(text.replace("-", ""))
+    if kind in ("thou", "longdec"):
+        return _cardinal(text)
+    if kind == "permille":
+        return "千分之" + (_cardinal(g("pm")) if numbers else g("pm"))
+    if kind == "money":
+        value = _cardinal(g("mv")) if numbers else g("mv")
+        return f"{value}{g('mg')}{_CURRENCY[g('cur')]}"
+    if kind == "year":
+        return _year(g("yr"))
+    if kind == "md":
+        return _cardinal(str(int(g("mdn"))))
+    if kind == "liang":
+        return "两"
+    if kind == "neg":
+        return "负"
+    return text  # pragma: no cover - every group is handled above
+
+
+def _looks_like_years(left: str, right: str) -> bool:
+    return left.isdigit() and right.isdigit() and 1900 <= int(left) < int(right) <= 2099
+
+
+def read_numbers(text: str, numbers: bool) -> str:
+    """``text`` with numbers, codes and symbols as spoken; digit readings only if ``numbers``."""
+    parts: list[str] = []
+    position = 0
+    convert: Callable[[str], str] = _transform if numbers else (lambda s: s)
+    for match in _NUMBER_RE.finditer(text):
+        parts.append(convert(text[position : match.start()]))
+        parts.append(_number_match(match, numbers))
+        position = match.end()
+    parts.append(convert(text[position:]))
+    spoken = "".join(parts)
+    if numbers:
+        spoken = spoken.replace("℃", "摄氏度").replace("%", "").replace("‰", "")
+        spoken = re.sub(f"(?<=[{_CN_NUMERAL}])°", "度", spoken)
+    return spoken

@@ -292,3 +292,20 @@ def test_shelf_shows_where_the_listener_left_off(server: PackServer) -> None:
             assert errors == []
         finally:
             browser.close()
+
+
+def test_feed_falls_back_to_what_a_pack_has(tmp_path: Path) -> None:
+    """A pack without a book file still gets episodes (its chapters), and one without chapter
+    files gets its book even when chapters are asked for."""
+    from audiopack.feed import render_feed
+
+    no_book = read_pack(make_pack(tmp_path / "no-book", book=False), "no-book")
+    book_only = read_pack(make_pack(tmp_path / "book-only", chapter_files=False), "book-only")
+    base = "http://192.0.2.1:8765/token123/"
+    by_pack = feedparser.parse(render_feed([no_book, book_only], base, title="t", items="pack"))
+    assert len(_enclosures(by_pack)) == 4
+    urls = [e.href for e in _enclosures(by_pack)]
+    assert urls[:3] == [base + "no-book/" + quote(c.file or "") for c in no_book.chapters]
+    assert urls[3] == base + "book-only/" + quote(BOOK_FILE)
+    by_chapter = feedparser.parse(render_feed([book_only], base, title="t", items="chapter"))
+    assert [e.href for e in _enclosures(by_chapter)] == [urls[3]]

@@ -34,12 +34,16 @@ def split_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
 
 
 def split_unstructured_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
-    """A text without headings: its closing is a "同志们，" or appeal paragraph at its end."""
+    """A text without headings: its closing is a "同志们，" or appeal paragraph at its end, or
+    the one paragraph after a run of numbered points (一、… 七、 then "…要妥善安排…")."""
     first = max(1, len(points) - UNSTRUCTURED_CLOSING_MAX_POINTS)
     for k in range(first, len(points)):
         text = points[k].text
         if starts_with_closing_salutation(text) or CLOSING_APPEAL.match(text):
             return points[:k], points[k:]
+    numbered = [k for k, p in enumerate(points) if p.numbered]
+    if len(numbered) >= 2 and numbered[-1] + 2 == len(points):
+        return points[: numbered[-1] + 1], points[numbered[-1] + 1 :]
     return points, []
 
 

@@ -81,6 +81,8 @@ _CONTINUES = re.compile(r"^(?:[\d.]{1,5}$|是[:：]|为[:：])")
 _LEAD_MAX_CHARS = 30
 _LEAD_NEXT_MIN_CHARS = 80
 _BOLD_RUN_MAX_CHARS = 12
+#: A numbered term of a glossary (名词解释): "1.“四上”企业：".
+_DEFINED_TERM = re.compile(r"^\d{1,3}[.．、]\s*[“\"][^”\"]{1,20}[”\"][^。：:]{0,10}[：:]$")
 
 
 def _rejoin(lines: list[Line]) -> list[Line]:
@@ -116,7 +118,10 @@ def _rejoin(lines: list[Line]) -> list[Line]:
 
 
 def _leads(text: str, nxt: str) -> bool:
-    """ "一是…。" / "这是…的五年。" alone on a line over a long paragraph: its run-in title."""
+    """ "一是…。" / "这是…的五年。" alone on a line over a long paragraph: its run-in title;
+    "1.“四上”企业：" over its definition."""
+    if _DEFINED_TERM.match(text) and len(text) <= _LEAD_MAX_CHARS:
+        return not is_numbered(nxt) and marker_rank(nxt) is None
     return (
         len(text) <= _LEAD_MAX_CHARS
         and text.endswith("。")

@@ -42,7 +42,8 @@ from multidict import CIMultiDict
 
 from audiopack.errors import ConfigError, PackError
 from audiopack.feed import FeedItems, render_feed
-from audiopack.page import read_index, render_index_html
+from audiopack.packs import read_index
+from audiopack.page import render_index_html
 from audiopack.shelf import (
     PackEntry,
     content_type,

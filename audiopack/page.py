@@ -101,7 +101,8 @@ def _units(point: PackPoint) -> tuple[PackSentence, ...]:
 
 
 def _redundant_title(point: PackPoint) -> bool:
-    """A title cut from the start of the point's own text ("今天，我们召开…") says nothing new."""
+    """A title cut from the start of the point's own text ("今天，我们召开…") says nothing new
+    (nor does the chapter's own title on its only item, e.g. an intro jingle's)."""
     title = point.title.strip()
     stem = title.removesuffix("…").removesuffix("...").rstrip()
     if not stem or stem == title:
@@ -217,7 +218,7 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
                 f'<button class="ts" type="button" data-c="{c}" data-t="{point.start_s}" '
                 f'aria-label="从这里播放">{format_time(offset(ch) + point.start_s)}</button>'
             )
-            if not _redundant_title(point):
+            if not _redundant_title(point) and point.title != ch.title:
                 add(_esc(point.title))
             add("</h3>\n<p>")
             units = _units(point)

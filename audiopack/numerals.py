@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Callable
 
-__all__ = ["CN_NUMERAL", "read_numbers"]
+__all__ = ["CN_NUMERAL", "cardinal", "digits", "read_numbers"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ _CN_NUMERAL = CN_NUMERAL
 
 
 _NUM = r"\d+(?:\.\d+)?"
+_TIME = r"(?:[01]?\d|2[0-4]):[0-5]\d(?::[0-5]\d)?"
 _RANGE_RIGHT = r"(?:[1-9]\d*(?:\.\d+)?|0(?:\.\d+)?)"
 _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("latin", r"(?<![A-Za-z0-9])(?:\d+(?:\.\d+)?[A-Za-z]|[A-Za-z])[A-Za-z0-9]*"
@@ -42,10 +43,12 @@ _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("date", r"(?<![\d.])(?P<dy>\d{4})(?P<ds>[-/.])(?P<dm>0?[1-9]|1[0-2])(?P=ds)"
              r"(?P<dd>0?[1-9]|[12]\d|3[01])(?![\d])(?:日|号)?"),
     ("ym", r"(?<![\d.])(?P<yy>(?:1[89]|20)\d{2})[-/](?P<ymm>0?[1-9]|1[0-2])(?![\d/-])"),
-    ("time", r"(?<![\d:.])(?P<th>[01]?\d|2[0-4]):(?P<tm>[0-5]\d)(?::(?P<ts>[0-5]\d))?(?![\d:])"),
+    ("time", rf"(?<![\d:.]){_TIME}(?:\s*(?:——|[-~—至])\s*{_TIME})?(?![\d:])"),
     ("ratio", rf"(?<![\d:.]){_NUM}(?::{_NUM})+(?![\d:])"),
     ("negt", rf"(?<![\dA-Za-z.])-\s*(?P<nt>{_NUM})\s*(?P<nu>℃|度)"),
     ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
+    ("yearname", r"(?<![\d.])(?:19|20)\d\d(?=远景|规划|纲要|议程|行动|年度|版|届|[》”])"
+                 r"|(?<=（)(?:19|20)\d\d(?=）)"),
     ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
     ("phone", r"(?<![\d.])(?:0\d{2,3}-\d{7,8}|\d{11,}|0\d+)(?![\d.])"),
     ("thou", r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)"),
@@ -53,26 +56,36 @@ _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("dotted", r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])"),
     ("range", rf"(?<![\d.])(?P<rl>{_NUM})(?P<rlp>%?)\s*(?:——|[-~—])\s*(?P<rr>{_RANGE_RIGHT})"
               r"(?P<rrp>%?)(?![\d.])(?P<ry>\s*年)?"),
-    ("permille", rf"(?P<pm>{_NUM})‰"),
+    ("permille", rf"(?:(?<![\dA-Za-z.])(?P<pmn>-))?(?P<pm>{_NUM})‰"),
     ("money", rf"(?P<cur>[¥￥$€£])\s*(?P<mv>{_NUM})(?P<mg>[万亿]*)"),
     ("liang", r"(?<![\d.第、])2(?=[个位名项次条件种天倍家所座台辆份只批户万亿千百])"),
     ("neg", r"(?<![\dA-Za-z.])-(?=\d)"),
 )  # fmt: skip
 _NUMBER_RE = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _NUMBER_PATTERNS))
 _CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
+_LATIN_UNITS = {
+    "km/h": "公里每小时", "km": "公里", "kg": "千克", "cm": "厘米", "mm": "毫米", "m": "米",
+    "kWh": "千瓦时", "kW": "千瓦", "MW": "兆瓦", "GW": "吉瓦", "t": "吨", "g": "克", "h": "小时",
+    "L": "升", "ml": "毫升", "mL": "毫升",
+}  # fmt: skip
+_LATIN_UNIT = re.compile(
+    rf"(?<=[\d每])(?:{'|'.join(sorted(_LATIN_UNITS, key=len, reverse=True))})(?![A-Za-z0-9])"
+)
+#: 二零一九年十月—二零二零年三月: a dash between two dates is 至.
+_DATE_RANGE = re.compile(rf"(?<=[年月日])\s*(?:—+|-|~)\s*(?=[{_CN_NUMERAL}]+[年月日])")
 #: What still changes when numbers are read by the engine itself.
 _ALWAYS = frozenset({"date", "ym", "negt", "range", "permille", "money"})
 
 
-def _digits(number: str) -> str:
+def digits(number: str) -> str:
     return "".join(_DIGITS[int(ch)] if ch.isdigit() else "点" for ch in number if ch != ",")
 
 
-def _cardinal(number: str) -> str:
+def cardinal(number: str) -> str:
     """Chinese reading of a non-negative decimal number string (digits, optional fraction)."""
     whole, _, fraction = number.replace(",", "").partition(".")
     whole = whole.lstrip("0") or "0"
-    reading = _digits(whole)
+    reading = digits(whole)
     if len(whole) <= 16:
         try:
             import cn2an
@@ -82,11 +95,11 @@ def _cardinal(number: str) -> str:
             log.debug("cn2an failed on %r", whole, exc_info=True)
     if re.match(r"二[千万亿]", reading):
         reading = "两" + reading[1:]
-    return reading + ("点" + _digits(fraction) if fraction else "")
+    return reading + ("点" + digits(fraction) if fraction else "")
 
 
-def _year(digits: str) -> str:
-    return _digits(digits) if len(digits) == 4 else _cardinal(digits)
+def _year(number: str) -> str:
+    return digits(number) if len(number) == 4 else cardinal(number)
 
 
 def _transform(text: str) -> str:
@@ -99,9 +112,10 @@ def _transform(text: str) -> str:
         result = str(cn2an.transform(text, "an2cn"))
     except Exception:  # cn2an must never break speech
         log.debug("cn2an.transform failed on %r", text, exc_info=True)
-        result = re.sub(r"(\d+(?:\.\d+)?)%", lambda m: "百分之" + _digits(m.group(1)), text)
-        result = re.sub(r"\d+(?:\.\d+)?", lambda m: _digits(m.group()), result)
-    return re.sub(f"(?<![{_CN_NUMERAL}])二(?=[千万亿])", "两", result)
+        result = re.sub(r"(\d+(?:\.\d+)?)%", lambda m: "百分之" + digits(m.group(1)), text)
+        result = re.sub(r"\d+(?:\.\d+)?", lambda m: digits(m.group()), result)
+    # 两 for a count (2万 → 两万), 二 after a decimal point (5.2万亿 → 五点二万亿).
+    return re.sub(f"(?<![{_CN_NUMERAL}点])二(?=[千万亿])", "两", result)
 
 
 def _number_match(m: re.Match[str], numbers: bool) -> str:
@@ -111,51 +125,48 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
         return text
     g = m.group
     if kind == "latin":
-        return text
+        return _latin(text)
     if kind == "date":
         year, month, day = g("dy"), int(g("dm")), int(g("dd"))
         if not numbers:
             return f"{year}年{month}月{day}日"
-        return f"{_digits(year)}年{_cardinal(str(month))}月{_cardinal(str(day))}日"
+        return f"{digits(year)}年{cardinal(str(month))}月{cardinal(str(day))}日"
     if kind == "ym":
         year, month = g("yy"), int(g("ymm"))
         if not numbers:
             return f"{year}年{month}月"
-        return f"{_digits(year)}年{_cardinal(str(month))}月"
+        return f"{digits(year)}年{cardinal(str(month))}月"
     if kind == "negt":
         unit = "摄氏度" if numbers and g("nu") == "℃" else g("nu")
-        return f"零下{_cardinal(g('nt')) if numbers else g('nt')}{unit}"
+        return f"零下{cardinal(g('nt')) if numbers else g('nt')}{unit}"
     if kind == "range":
         left, right, year = g("rl"), g("rr"), g("ry") or ""
         if not numbers:
             return f"{left}{g('rlp')}至{right}{g('rrp')}{year}"
         if (year or _looks_like_years(left, right)) and len(left) == len(right) == 4:
-            return f"{_digits(left)}至{_digits(right)}{year}"
+            return f"{digits(left)}至{digits(right)}{year}"
         percent = "百分之" if g("rlp") or g("rrp") else ""
-        return f"{percent}{_cardinal(left)}至{percent}{_cardinal(right)}{year}"
+        return f"{percent}{cardinal(left)}至{percent}{cardinal(right)}{year}"
     if kind == "time":
-        hour, minute, second = int(g("th")), int(g("tm")), g("ts")
-        reading = f"{_cardinal(str(hour))}点"
-        if minute or second:
-            reading += f"{'零' if minute < 10 else ''}{_cardinal(str(minute))}分"
-        if second and int(second):
-            reading += f"{_cardinal(str(int(second)))}秒"
-        return reading
+        return "至".join(_time(part) for part in re.findall(_TIME, text))
     if kind == "ratio":
-        return "比".join(_cardinal(part) for part in text.split(":"))
+        return "比".join(cardinal(part) for part in text.split(":"))
     if kind in ("phone", "dotted"):
-        return _digits(text.replace("-", ""))
+        return digits(text.replace("-", ""))
     if kind in ("thou", "longdec"):
-        return _cardinal(text)
+        return cardinal(text)
     if kind == "permille":
-        return "千分之" + (_cardinal(g("pm")) if numbers else g("pm"))
+        sign = "负" if g("pmn") else ""
+        return f"{sign}千分之{cardinal(g('pm')) if numbers else g('pm')}"
     if kind == "money":
-        value = _cardinal(g("mv")) if numbers else g("mv")
+        value = cardinal(g("mv")) if numbers else g("mv")
         return f"{value}{g('mg')}{_CURRENCY[g('cur')]}"
     if kind == "year":
         return _year(g("yr"))
+    if kind == "yearname":
+        return digits(text)
     if kind == "md":
-        return _cardinal(str(int(g("mdn"))))
+        return cardinal(str(int(g("mdn"))))
     if kind == "liang":
         return "两"
     if kind == "neg":
@@ -163,12 +174,36 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
     return text  # pragma: no cover - every group is handled above
 
 
+def _time(text: str) -> str:
+    hour, minute, *second = (int(part) for part in text.split(":"))
+    reading = f"{cardinal(str(hour))}点"
+    if minute or any(second):
+        reading += f"{'零' if minute < 10 else ''}{cardinal(str(minute))}分"
+    if any(second):
+        reading += f"{cardinal(str(second[0]))}秒"
+    return reading
+
+
+def _latin(token: str) -> str:
+    """Digits in a name: three or more after a letter one by one (B737), else a cardinal (G20)."""
+
+    def number(m: re.Match[str]) -> str:
+        after_letter = m.start() > 0 and token[m.start() - 1].isalpha()
+        if after_letter and len(m.group().partition(".")[0]) >= 3:
+            return digits(m.group())
+        return re.sub("^两", "二", cardinal(m.group()))
+
+    return re.sub(r"\d+(?:\.\d+)?", number, token)
+
+
 def _looks_like_years(left: str, right: str) -> bool:
     return left.isdigit() and right.isdigit() and 1900 <= int(left) < int(right) <= 2099
 
 
 def read_numbers(text: str, numbers: bool) -> str:
-    """``text`` with numbers, codes and symbols as spoken; digit readings only if ``numbers``."""
+    """``text`` with numbers as spoken; digit readings only if ``numbers``."""
+    if numbers:
+        text = _LATIN_UNIT.sub(lambda m: _LATIN_UNITS[m.group()], text)
     parts: list[str] = []
     position = 0
     convert: Callable[[str], str] = _transform if numbers else (lambda s: s)
@@ -181,4 +216,7 @@ def read_numbers(text: str, numbers: bool) -> str:
     if numbers:
         spoken = spoken.replace("℃", "摄氏度").replace("%", "").replace("‰", "")
         spoken = re.sub(f"(?<=[{_CN_NUMERAL}])°", "度", spoken)
+        spoken = _DATE_RANGE.sub("至", spoken)
+        # Whatever no rule read (cn2an's odd corners) is read digit by digit.
+        spoken = re.sub(r"\d", lambda m: _DIGITS[int(m.group())], spoken)
     return spoken

@@ -33,8 +33,9 @@ BARE = SpeechOptions(lexicon=Lexicon())
         ("XXX同志和xxx同志", "某某同志和某某同志"),
         ("○○市", "某某市"),
         ("〇〇同志", "某某同志"),
-        ("二〇二四年", "二〇二四年"),  # 〇 as zero is not a placeholder
-        ("二〇〇八年", "二〇〇八年"),
+        ("二〇二四年", "二零二四年"),  # 〇 and ○ as zeros are not placeholders
+        ("二〇〇八年", "二零零八年"),
+        ("二○○八年", "二零零八年"),
     ],
 )
 def test_placeholders(text: str, spoken: str) -> None:
@@ -72,7 +73,7 @@ def test_product_sign_is_not_a_placeholder() -> None:
         ("【重要】通知", "（重要）通知"),
         ("你好 世界", "你好世界"),
         ("hello  world", "hello world"),
-        ("C++语言", "C语言"),
+        ("C++语言", "C加加语言"),
     ],
 )
 def test_symbols(text: str, spoken: str) -> None:
@@ -179,8 +180,16 @@ def test_numbers_on(text: str, spoken: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["5G网络", "COVID-19疫情", "A4纸", "v2版本", "3D打印"])
-def test_latin_with_digits_kept(text: str) -> None:
-    assert to_speech(text, ON) == text
+def test_latin_with_digits_kept_for_the_neural_voices(text: str) -> None:
+    assert to_speech(text, OFF) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [("5G网络", "五G网络"), ("A4纸", "A四纸"), ("v2版本", "v二版本"), ("3D打印", "三D打印")],
+)
+def test_latin_with_digits_read_offline(text: str, spoken: str) -> None:
+    assert to_speech(text, ON) == spoken
 
 
 @pytest.mark.parametrize(

@@ -295,9 +295,9 @@ def _print_dry_run(report: dict[str, Any]) -> None:
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
-    default="espeak",
+    default="kokoro" if "kokoro" in ENGINES else "espeak",
     show_default=True,
-    help="Engine whose speech text --speech shows (edge reads digits itself).",
+    help="Engine whose speech text and pinyin --speech shows (edge reads digits itself).",
 )
 @click.option("--placeholder", default="某", show_default=True, help="Reading of * and ××.")
 @click.option(
@@ -332,24 +332,24 @@ def outline(
         from audiopack.structure import load_manuscript
 
         manuscript = load_manuscript(script, title=title)
-        if as_json:
-            click.echo(json.dumps(outline_dict(manuscript), ensure_ascii=False, indent=1))
-        elif speech:
-            from audiopack.speech import SpeechOptions, load_lexicon, speech_sentences
+        if speech:
+            from audiopack.engines import input_form
+            from audiopack.outline import speech_outline, speech_text
+            from audiopack.speech import SpeechOptions, load_lexicon
 
             options = SpeechOptions(
-                numbers=engine != "edge", placeholder=placeholder, lexicon=load_lexicon(lexicon)
+                numbers=engine != "edge",
+                placeholder=placeholder,
+                lexicon=load_lexicon(lexicon),
+                input_form=input_form(engine),
             )
-            for number, chapter in enumerate(manuscript.chapters, 1):
-                click.echo(f"{number:02d} {chapter.title}")
-                for point in chapter.points:
-                    for sentence in speech_sentences(point.text, options):
-                        shown = sentence.display.strip()
-                        if not shown:
-                            continue
-                        click.echo(f"   显示: {shown}")
-                        if sentence.spoken != shown:
-                            click.echo(f"   朗读: {sentence.spoken}")
+            if as_json:
+                shown = speech_outline(manuscript, options)
+                click.echo(json.dumps(shown, ensure_ascii=False, indent=1))
+            else:
+                click.echo(speech_text(manuscript, options))
+        elif as_json:
+            click.echo(json.dumps(outline_dict(manuscript), ensure_ascii=False, indent=1))
         else:
             click.echo(outline_text(manuscript))
 

@@ -81,12 +81,33 @@ class Lexicon:
         return Lexicon(self.rules + other.rules)
 
     def apply(self, text: str) -> str:
-        """Replace every jieba token of ``text`` equal to a rule word by its reading."""
-        mapping = self.mapping
+        """Replace every jieba token of ``text`` equal to a rule word by its reading.
+
+        Rules whose reading is toned pinyin are decisions for the reading layer only: text
+        engines are given the word as it stands.
+        """
+        mapping = {w: r for w, r in self.mapping.items() if not is_pinyin_reading(r)}
         if not text or not any(word in text for word in mapping):
             return text
-        tokenizer = tokenizer_for(frozenset(mapping))
+        tokenizer = tokenizer_for(frozenset(self.mapping))
         return "".join(mapping.get(token, token) for token in tokenizer.cut(text, HMM=True))
+
+
+#: One toned syllable (``wei2``, ``lv4``, ``er5``), tone 1-5, ``v`` for ü.
+_SYLLABLE = re.compile(r"[a-z]*[aeiouvr][a-z]*[1-5]")
+
+
+def is_pinyin_reading(reading: str) -> bool:
+    """Whether a rule's reading is toned pinyin (``wei2 he2 xin1``) rather than characters."""
+    parts = reading.split()
+    return bool(parts) and all(_SYLLABLE.fullmatch(p) for p in parts)
+
+
+def segment(text: str, lexicon: Lexicon) -> list[str]:
+    """jieba's words of ``text``, each rule word of ``lexicon`` kept whole where it is a word."""
+    if not text:
+        return []
+    return list(tokenizer_for(frozenset(lexicon.mapping)).cut(text, HMM=True))
 
 
 def tokenizer_for(words: frozenset[str]) -> Any:
@@ -464,6 +485,14 @@ def parse_lexicon(text: str, source: str) -> Lexicon:
                 f"lexicon {source}:{number}: expected 词=读法, got {line!r}"
                 " (one rule per line, a word without spaces, '=', a non-empty reading)"
             )
+        candidate = " ".join(reading.lower().replace("ü", "v").split())
+        if is_pinyin_reading(candidate):
+            reading = candidate
+            if len(reading.split()) != len(word):
+                raise ConfigError(
+                    f"lexicon {source}:{number}: {word} has {len(word)} characters but"
+                    f" {len(reading.split())} syllables in {reading!r}; give one per character"
+                )
         rules.append((word, reading))
     return Lexicon(tuple(rules))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audiopack.model import Chapter, Manuscript
+from audiopack.speech import SpeechOptions, SpeechSentence, speech_sentences
 
 #: Characters shown of each point in the terminal tree.
 PREVIEW_CHARS = 20
@@ -67,4 +68,51 @@ def outline_text(m: Manuscript, chars_per_second: float = 4.0) -> str:
         for number, point in enumerate(chapter.points, start=1):
             mark = "#" if point.numbered else "-"
             lines.append(f"{' ' * (width + 2)}{index}.{number} {mark} {_preview(point.text)}")
+    return "\n".join(lines)
+
+
+def speech_outline(m: Manuscript, options: SpeechOptions) -> dict[str, Any]:
+    """:func:`outline_dict` with each point's ``sentences``: ``[{"text", "speech", "pinyin"}]``.
+
+    ``speech`` is the text after normalisation, ``pinyin`` the reading string (toned syllables,
+    see :mod:`audiopack.reading`) of what an offline engine says, or None when the engine
+    decides its own readings (the Edge voices: ``options.numbers`` off).
+    """
+    outline = outline_dict(m)
+    for chapter, shown in zip(m.chapters, outline["chapters"], strict=True):
+        for point, entry in zip(chapter.points, shown["points"], strict=True):
+            entry["sentences"] = [
+                {"text": s.display.strip(), "speech": s.spoken, "pinyin": _pinyin(s, options)}
+                for s in speech_sentences(point.text, options)
+                if s.display.strip()
+            ]
+    return outline
+
+
+def _pinyin(sentence: SpeechSentence, options: SpeechOptions) -> str | None:
+    if sentence.reading or not sentence.spoken:
+        return sentence.reading
+    if not options.numbers:
+        return None
+    from audiopack.reading import as_text
+
+    return as_text(sentence.spoken, options.lexicon)
+
+
+def speech_text(m: Manuscript, options: SpeechOptions) -> str:
+    """Each sentence as shown (显示) and, where it differs, as spoken (朗读) and as read by
+    the offline engine (拼音, where its reading string is what the engine is given)."""
+    lines = []
+    for number, chapter in enumerate(m.chapters, 1):
+        lines.append(f"{number:02d} {chapter.title}")
+        for point in chapter.points:
+            for sentence in speech_sentences(point.text, options):
+                shown = sentence.display.strip()
+                if not shown:
+                    continue
+                lines.append(f"   显示: {shown}")
+                if sentence.spoken != shown:
+                    lines.append(f"   朗读: {sentence.spoken}")
+                if sentence.reading:
+                    lines.append(f"   拼音: {sentence.reading}")
     return "\n".join(lines)

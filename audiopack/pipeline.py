@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from audiopack import audio
 from audiopack.atomic import atomic_write_text
@@ -104,13 +104,16 @@ def codecs_for(config: BuildConfig, rate: int = SAMPLE_RATE) -> tuple[audio.Code
     return tuple(wanted)
 
 
-def speech_options(config: BuildConfig, engine_name: str) -> SpeechOptions:
+def speech_options(
+    config: BuildConfig, engine_name: str, input_form: Literal["text", "pinyin"] = "text"
+) -> SpeechOptions:
     from audiopack.speech import load_lexicon
 
     return SpeechOptions(
         numbers=engine_name != "edge",
         placeholder=config.placeholder,
         lexicon=load_lexicon(config.lexicon),
+        input_form=input_form,
     )
 
 
@@ -396,7 +399,7 @@ async def _prepare(
     engine = choice.engine
     try:
         fingerprint = engine.fingerprint()
-        options = speech_options(config, engine.name)
+        options = speech_options(config, engine.name, getattr(engine, "input_form", "text"))
         codecs = codecs_for(config, engine.sample_rate)
         memo = _load_memo(config, options)
         plan = make_plan(manuscript, fingerprint, memo, _pauses(config), codecs, engine.sample_rate)

@@ -9,6 +9,7 @@ from audiopack.audio import Codec, seconds_to_frames
 from audiopack.cache import content_key
 from audiopack.model import SAMPLE_RATE, Chapter, Manuscript
 from audiopack.names import chapter_file_stems
+from audiopack.reading import READING_VERSION
 from audiopack.speech import (
     SpeechOptions,
     SpeechSentence,
@@ -99,13 +100,14 @@ class SpeechMemo:
     that changed. Keyed by the text and every option that changes the result.
     """
 
-    VERSION = 2
+    VERSION = 3
 
     def __init__(self, speech: SpeechOptions, entries: dict[str, list[list[str]]] | None = None):
         self.speech = speech
         self.options_key = content_key({
             "v": self.VERSION, "numbers": speech.numbers, "placeholder": speech.placeholder,
             "lexicon": speech.lexicon.fingerprint(), "max": SENTENCE_MAX_CHARS,
+            "input": speech.input_form, "reading": _reading_version(speech),
         })  # fmt: skip
         self.known = entries or {}
         self.used: dict[str, list[list[str]]] = {}
@@ -116,16 +118,20 @@ class SpeechMemo:
         for sentence in split_sentences(text):
             key = content_key([self.options_key, sentence])
             found = self.known.get(key)
-            if found is None or "".join(d for d, _ in found) != sentence:
+            if found is None or "".join(entry[0] for entry in found) != sentence:
                 spoken = speech_sentences(sentence, self.speech, max_chars=SENTENCE_MAX_CHARS)
-                found = [[s.display, s.spoken] for s in spoken]
+                found = [[s.display, s.spoken, s.reading] for s in spoken]
             self.used[key] = found
-            result.extend(SpeechSentence(d, sp) for d, sp in found)
+            result.extend(SpeechSentence(*entry) for entry in found)
         return tuple(result)
 
     @property
     def changed(self) -> bool:
         return self.used != self.known
+
+
+def _reading_version(speech: SpeechOptions) -> int | None:
+    return READING_VERSION if speech.input_form == "pinyin" else None
 
 
 def _group(sentences: tuple[SpeechSentence, ...]) -> list[list[SpeechSentence]]:
@@ -164,7 +170,7 @@ def _plan_pieces(
     edge_tail = seconds_to_frames(max(0.0, edge_tail_s), rate)
     pieces = []
     for index, group in enumerate(groups):
-        spoken = [s.spoken for s in group if s.spoken]
+        spoken = [s.request for s in group if s.spoken]
         segments: tuple[SegmentPlan, ...] = ()
         if spoken:
             segment_key = content_key(

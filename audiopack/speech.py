@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 
 from audiopack.codes import drop_markers, read_codes
 from audiopack.lexicon import Lexicon, builtin_lexicon, tokenizer_for
@@ -51,14 +52,24 @@ class SpeechOptions:
     placeholder: str = "某"
     #: Pronunciation rules, applied last.
     lexicon: Lexicon = field(default_factory=builtin_lexicon)
+    #: What the engine takes: speech text, or the reading layer's toned pinyin (the lexicon is
+    #: then applied as reading decisions, not to the speech text).
+    input_form: Literal["text", "pinyin"] = "text"
 
 
 @dataclass(frozen=True)
 class SpeechSentence:
     #: Exactly a slice of the original text (all slices concatenated give back the text).
     display: str
-    #: What the engine is given; "" when nothing is speakable (only emoji or punctuation).
+    #: The speech text; "" when nothing is speakable (only emoji or punctuation).
     spoken: str
+    #: Its reading string (toned pinyin, see audiopack.reading) for pinyin-form engines, else "".
+    reading: str = ""
+
+    @property
+    def request(self) -> str:
+        """What the engine is given: the reading string, or else the speech text."""
+        return self.reading or self.spoken
 
 
 # --------------------------------------------------------------------------- character classes
@@ -172,7 +183,13 @@ def speech_sentences(
     result: list[SpeechSentence] = []
     for sentence in split_sentences(text):
         for piece in _fit(sentence, options, max_chars, 0):
-            result.append(SpeechSentence(piece, to_speech(piece, options)))
+            spoken = to_speech(piece, options)
+            reading = ""
+            if spoken and options.input_form == "pinyin":
+                from audiopack.reading import as_text
+
+                reading = as_text(spoken, options.lexicon)
+            result.append(SpeechSentence(piece, spoken, reading))
     return tuple(result)
 
 
@@ -256,6 +273,8 @@ def to_speech(text: str, options: SpeechOptions) -> str:
     spoken = _punctuation(spoken)
     if not any(map(_is_word_char, spoken)):
         return ""
+    if options.input_form == "pinyin":
+        return spoken  # the reading layer applies the lexicon
     return options.lexicon.apply(spoken)
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from audiopack.model import Clip
+
+#: Engines given the reading layer's toned pinyin (their class attribute ``input_form`` says
+#: the same; this table answers without opening the engine).
+PINYIN_ENGINES = frozenset({"kokoro"})
 
 #: Points the edge engine at another service (the tests' local fake): a ws:// or wss:// URL.
 EDGE_URL_ENV = "AUDIOPACK_EDGE_URL"
@@ -33,3 +37,8 @@ class Engine(Protocol):
     async def aclose(self) -> None:
         """Release resources (threads, sessions)."""
         ...
+
+
+def input_form(engine_name: str) -> Literal["text", "pinyin"]:
+    """What the named engine is given: speech text, or reading strings (toned pinyin)."""
+    return "pinyin" if engine_name in PINYIN_ENGINES else "text"

@@ -49,7 +49,7 @@ def drop_markers(text: str) -> str:
 _HAN_DIGIT = "零一二三四五六七八九〇○"
 _ZERO_RUN = re.compile(rf"[{_HAN_DIGIT}]+(?=[年月日号])|[{_HAN_DIGIT}]{{4,}}")
 _DOC_NUMBER = re.compile(
-    r"(?<=[\u4e00-\u9fff])（(?P<year>(?:19|20)\d\d)）\s*(?P<nth>第?)\s*(?P<serial>\d{1,6})\s*号"
+    r"(?<=[\u4e00-\u9fff])（\s*(?P<year>(?:19|20)\d\d)\s*）\s*(?P<nth>第?)\s*(?P<serial>\d{1,6})\s*号"
 )
 _DOT = "·・•‧"
 _CODES = re.compile(
@@ -57,6 +57,8 @@ _CODES = re.compile(
     r"|“(?P<quoted>\d{3,})”"
     r"|(?<=“)(?P<day>(?:[1-9]|1[0-2])\.(?:[1-9]|[12]\d|3[01]))(?=”)"
     r"|(?<![\d.])(?P<speech>(?:[1-9]|1[0-2])\.(?:[1-9]|[12]\d|3[01]))(?=(?:重要)?讲话)"
+    # Service numbers: the 123xx government hotlines (12345, 12315), numbers dialled.
+    r"|(?<![\d.])(?P<hotline>123\d\d|(?<=拨打)\d{3,})(?![\d.,%]|[万亿千百元人名个户家次件项条])"
     r"|(?<![A-Za-z0-9])(?P<model>[A-Z]{1,3})(?P<model_digits>\d{3,})(?![\d.,]|[万亿元])"
 )
 _UNIT = (
@@ -69,6 +71,8 @@ _SLASH = re.compile(
     r"(?P<quantity>\d(?:[\d.,]*\d)?\s*[%‰℃]?[万亿千百]*[\u4e00-\u9fffA-Za-z²³]{1,5}?)"
     rf"\s*/\s*(?={_UNIT})"
 )
+#: 480毫米×140毫米: a product, not a redaction placeholder.
+_TIMES = re.compile(r"(?<=[\d米克吨寸尺])\s*[×*＊]\s*(?=\d)")
 _ROMAN = {chr(0x2160 + i): cardinal(str(i + 1)) for i in range(12)}
 _ROMAN |= {chr(0x2170 + i): cardinal(str(i + 1)) for i in range(12)}
 _ASCII_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
@@ -82,6 +86,7 @@ def read_codes(text: str) -> str:
     text = _ZERO_RUN.sub(_zeros, text)
     text = _DOC_NUMBER.sub(_doc_number, text)
     text = _CODES.sub(_code, text)
+    text = _TIMES.sub("乘", text)
     text = _SLASH.sub(r"\g<quantity>每", text)
     text = text.replace("+", "加")
     return _ROMAN_RE.sub(_roman, text)

@@ -1,21 +1,26 @@
-"""Numbers, codes and symbols in the spoken text: how a Mandarin reader says them.
+"""Numbers in the spoken text, as a Mandarin reader says them (for the offline engines).
 
 :func:`read_numbers` rewrites a speech text (never the displayed text); ``speech.to_speech``
-calls it after placeholders are resolved and before punctuation is cleaned.
+calls it after :mod:`audiopack.codes` (文号, codes, markers, ``/``, ``+``: every engine) and
+placeholders. With ``numbers`` off (the neural voices read digits themselves) only dates,
+ranges, ``‰``, negative temperatures and currency signs change.
 
-Number readings, when ``SpeechOptions.numbers`` is on:
-
-* cn2an's ``transform`` reads the general case (integers, decimals, ``%``, ``1/3``, ``第10项``);
+* cn2an's ``transform`` reads the general case (integers, decimals, ``%``, ``1/3``, ``第10项``),
+  with 二, not 两, after a decimal point (5.2万亿 → 五点二万亿);
 * handled here first, because cn2an gets them wrong: ISO dates (2024-01-05), year-months
-  (2024-01), times (10:30), ratios (3:1), ranges (3-5 → 三至五), negative temperatures
-  (-3℃ → 零下三摄氏度), thousands separators (1,234.5), phone-like strings (11+ digits or a
-  leading zero: digit by digit), version-like dotted numbers (1.2.3), ``N年`` (four digits are a
-  year read digit by digit, other counts are cardinals: 10年 → 十年, not cn2an's 一零年), month and
-  day numbers (01月 → 一月), ``2`` before a measure word (2个 → 两个), ``‰`` and currency signs;
-* digits glued to Latin letters stay as they are (5G, 3D, COVID-19, 100km): eSpeak reads the
-  digits of ``5G`` exactly as ``五G`` and the neural voices read such names best unchanged.
+  (2024-01), times and time ranges (9:00-12:00 → 九点到十二点), ratios (3:1), ranges (3-5 →
+  三到五; a written 至 stays), negative temperatures (-3℃ → 零下三摄氏度), thousands separators
+  (1,234.5), phone-like strings (11+ digits or a leading zero: digit by digit), version-like
+  dotted numbers (1.2.3), ``N年`` (four digits are a year read digit by digit, other counts are
+  cardinals: 10年 → 十年, 2年 → 两年), years naming a plan (2035远景目标, 《中国制造2025》,
+  （2023）), month and day numbers (01月 → 一月), ``2`` before a measure word (2个 → 两个),
+  ``‰`` and currency signs, units written in Latin letters after a number (350km/h →
+  三百五十公里每小时);
+* digits in a name with Latin letters: three or more after a letter one by one (B737 →
+  B七三七), otherwise a cardinal (G20 → G二十, PM2.5 → PM二点五, 5G → 五G).
 
-cn2an never raises out of :func:`to_speech`: on any error the digits are read one by one.
+Nothing is left as a digit when ``numbers`` is on; cn2an never raises out of
+:func:`read_numbers`: on any error the digits are read one by one.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ _LATIN_UNITS = {
 _LATIN_UNIT = re.compile(
     rf"(?<=[\d每])(?:{'|'.join(sorted(_LATIN_UNITS, key=len, reverse=True))})(?![A-Za-z0-9])"
 )
-#: 二零一九年十月—二零二零年三月: a dash between two dates is 至.
+#: 二零一九年十月—二零二零年三月: a dash between two dates is 到.
 _DATE_RANGE = re.compile(rf"(?<=[年月日])\s*(?:—+|-|~)\s*(?=[{_CN_NUMERAL}]+[年月日])")
 #: What still changes when numbers are read by the engine itself.
 _ALWAYS = frozenset({"date", "ym", "negt", "range", "permille", "money"})
@@ -142,13 +147,14 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
     if kind == "range":
         left, right, year = g("rl"), g("rr"), g("ry") or ""
         if not numbers:
-            return f"{left}{g('rlp')}至{right}{g('rrp')}{year}"
+            return f"{left}{g('rlp')}到{right}{g('rrp')}{year}"
         if (year or _looks_like_years(left, right)) and len(left) == len(right) == 4:
-            return f"{digits(left)}至{digits(right)}{year}"
+            return f"{digits(left)}到{digits(right)}{year}"
         percent = "百分之" if g("rlp") or g("rrp") else ""
-        return f"{percent}{cardinal(left)}至{percent}{cardinal(right)}{year}"
+        return f"{percent}{cardinal(left)}到{percent}{cardinal(right)}{year}"
     if kind == "time":
-        return "至".join(_time(part) for part in re.findall(_TIME, text))
+        # A dash between two times is said 到; a written 至 stays.
+        return ("至" if "至" in text else "到").join(_time(t) for t in re.findall(_TIME, text))
     if kind == "ratio":
         return "比".join(cardinal(part) for part in text.split(":"))
     if kind in ("phone", "dotted"):
@@ -162,6 +168,8 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
         value = cardinal(g("mv")) if numbers else g("mv")
         return f"{value}{g('mg')}{_CURRENCY[g('cur')]}"
     if kind == "year":
+        if g("yr") == "2" and not _ordinal_or_grade(m):
+            return "两"  # a count of years: 留用2年 → 留用两年
         return _year(g("yr"))
     if kind == "yearname":
         return digits(text)
@@ -172,6 +180,12 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
     if kind == "neg":
         return "负"
     return text  # pragma: no cover - every group is handled above
+
+
+def _ordinal_or_grade(m: re.Match[str]) -> bool:
+    """第2年, 2年级: 二, not 两."""
+    before, after = m.string[max(0, m.start() - 1) : m.start()], m.string[m.end() :]
+    return before == "第" or re.match(r"\s*年级", after) is not None
 
 
 def _time(text: str) -> str:
@@ -216,7 +230,7 @@ def read_numbers(text: str, numbers: bool) -> str:
     if numbers:
         spoken = spoken.replace("℃", "摄氏度").replace("%", "").replace("‰", "")
         spoken = re.sub(f"(?<=[{_CN_NUMERAL}])°", "度", spoken)
-        spoken = _DATE_RANGE.sub("至", spoken)
+        spoken = _DATE_RANGE.sub("到", spoken)
         # Whatever no rule read (cn2an's odd corners) is read digit by digit.
         spoken = re.sub(r"\d", lambda m: _DIGITS[int(m.group())], spoken)
     return spoken

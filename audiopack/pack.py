@@ -156,16 +156,28 @@ class PackFolder:
         }
         for name in (*staged, *stale):
             _inside(self.root, name)
-        # Block Ctrl-C and SIGTERM while the journal is applied: it then runs to its end.
-        blocked = {signal.SIGINT, signal.SIGTERM}
-        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-        try:
+        with _signals_held():
             atomic_write_text(self.state / JOURNAL, json.dumps(plan, ensure_ascii=False))
             self._apply(plan)
             (self.state / JOURNAL).unlink(missing_ok=True)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         return sorted(staged) + stale
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the journal is applied, so it runs to its end.
+
+    Where signals cannot be blocked (Windows), an interrupted commit is finished by the next
+    run, which replays the journal.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
 def write_staged_text(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:

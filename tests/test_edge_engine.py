@@ -196,6 +196,19 @@ def test_garbage_frames_of_every_kind_are_retried(fake_edge: FakeEdge) -> None:
     assert_on_bursts(clip, SENTENCES)
 
 
+def test_our_own_bugs_are_not_retried(fake_edge: FakeEdge, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A TypeError of our own (here: in decoding the answer) is a bug, not a network fault:
+    it surfaces at once instead of costing five attempts and a misleading message."""
+
+    def broken_decode(mp3: bytes) -> bytes:
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(edge, "_decode", broken_decode)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        synthesize(fast_engine(), SENTENCES)
+    assert fake_edge.request_count == 1
+
+
 def test_hanging_service_times_out(fake_edge: FakeEdge) -> None:
     fake_edge.configure(fail_rate=1.0, fail_kinds=("hang",))
     started = time.monotonic()

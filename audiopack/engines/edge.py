@@ -18,21 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import math
 import os
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from urllib.parse import urlsplit
 
 import aiohttp
-import numpy as np
 
 from audiopack.audio import decode_mp3
 from audiopack.engines import EDGE_URL_ENV
+from audiopack.engines.edge_alignment import (
+    Boundary,
+    align_sentences,
+    proportional_timings,
+    speakable_key,
+    ticks_to_frames,
+)
 from audiopack.engines.voices import BUILTIN_ZH_VOICES, VoiceInfo, check_voice
 from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError, ToolError
 from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
@@ -85,10 +89,6 @@ _TICKS_PER_SECOND = 10_000_000
 #: none. Boundary offsets count from the unencoded PCM, so they are moved by this much.
 MP3_DELAY_FRAMES = 576 + 529
 _BACKOFF_CAP_S = 8.0
-#: Metadata reaching this far past the end of the audio is not trusted.
-_METADATA_SLACK_FRAMES = SAMPLE_RATE
-#: Below this share of our characters found in the boundary texts, metadata is not trusted.
-_MIN_MATCHED_SHARE = 0.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,11 +155,20 @@ _RETRYABLE: tuple[type[BaseException], ...] = (
     aiohttp.ClientError,
     TimeoutError,
     OSError,
-    ValueError,  # malformed frames: bad header lines, bad JSON
-    LookupError,  # JSON without the expected keys
-    TypeError,  # JSON values of the wrong type
     _AttemptFailed,
 )
+#: What malformed wire data raises while it is parsed (bad header lines or JSON, missing keys,
+#: values of the wrong type). Caught only around the parsing, and turned into _AttemptFailed,
+#: so that the same exceptions raised by a bug of ours are not retried.
+_MALFORMED = (ValueError, LookupError, TypeError)
+
+
+@contextlib.contextmanager
+def _parsing_wire_data() -> Iterator[None]:
+    try:
+        yield
+    except _MALFORMED as e:
+        raise _AttemptFailed(f"malformed response ({type(e).__name__}: {e})") from e
 
 
 def describe_failure(error: BaseException) -> str:
@@ -199,195 +208,6 @@ def describe_failure(error: BaseException) -> str:
 def _backoff_s(base_s: float, attempt: int) -> float:
     """Delay before retry number ``attempt + 1``: exponential, jittered, capped."""
     return float(min(_BACKOFF_CAP_S, base_s * 2**attempt * random.uniform(0.5, 1.5)))
-
-
-# --------------------------------------------------------------------------------------------
-# Timings
-
-
-@dataclass(frozen=True)
-class Boundary:
-    """One SentenceBoundary of the service, converted to sample frames."""
-
-    text: str
-    start_frame: int
-    end_frame: int
-
-
-def _ticks_to_frames(ticks: float) -> int:
-    return round(ticks * SAMPLE_RATE / _TICKS_PER_SECOND)
-
-
-def _key(text: str) -> str:
-    """Text as compared against boundary texts: without whitespace."""
-    return "".join(ch for ch in text if not ch.isspace())
-
-
-def proportional_timings(sentences: Sequence[str], frames: int) -> tuple[SentenceTiming, ...]:
-    """Place the sentences over the whole clip in proportion to their characters."""
-    weights = [max(1, len(_key(s))) for s in sentences]
-    total = sum(weights)
-    timings: list[SentenceTiming] = []
-    position = 0
-    for sentence, weight in zip(sentences, weights, strict=True):
-        end = position + weight
-        timings.append(
-            SentenceTiming(sentence, frames * (position) // total, frames * end // total)
-        )
-        position = end
-    return tuple(timings)
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """A boundary placed on our text: characters [c0, c1) sound during frames [f0, f1)."""
-
-    c0: int
-    c1: int
-    f0: int
-    f1: int
-
-    def frame_at(self, char: int) -> int:
-        return self.f0 + (char - self.c0) * (self.f1 - self.f0) // (self.c1 - self.c0)
-
-
-def _place_boundaries(full: str, boundaries: Sequence[Boundary]) -> tuple[list[_Segment], int]:
-    """Find each boundary text in ``full``, in order; return segments and matched characters."""
-    segments: list[_Segment] = []
-    cursor = matched = 0
-    for boundary in boundaries:
-        text = _key(boundary.text)
-        if not text or cursor >= len(full):
-            continue
-        position = full.find(text, cursor)
-        if position >= 0:
-            matched += len(text)
-            start, end = position, position + len(text)
-        else:  # the service rewrote the text: assume it continues where we are
-            start, end = cursor, min(len(full), cursor + len(text))
-        segments.append(_Segment(start, end, boundary.start_frame, boundary.end_frame))
-        cursor = end
-    return segments, matched
-
-
-def _start_frame_at(segments: Sequence[_Segment], char: int) -> int:
-    for segment in segments:
-        if segment.c0 <= char < segment.c1:
-            return segment.frame_at(char)
-        if char < segment.c0:
-            return segment.f0
-    return segments[-1].f1
-
-
-def _end_frame_at(segments: Sequence[_Segment], char: int) -> int:
-    for segment in reversed(segments):
-        if segment.c0 < char <= segment.c1:
-            return segment.frame_at(char)
-        if char > segment.c1:
-            return segment.f1
-    return segments[0].f0
-
-
-def _quiet_stretch(pcm: bytes, estimate: int, lo: int, hi: int) -> tuple[int, int]:
-    """The quiet stretch of [lo, hi) nearest ``estimate``, in 10 ms windows: (first, end)."""
-    window = SAMPLE_RATE // 100
-    samples = np.frombuffer(pcm, dtype="<i2")
-    lo, hi = max(0, lo), min(len(samples), hi)
-    count = (hi - lo) // window
-    if count < 3:
-        return estimate, estimate
-    blocks = samples[lo : lo + count * window].astype(np.float64).reshape(count, window)
-    energy = np.sqrt(np.mean(blocks**2, axis=1))
-    threshold = energy.min() + 0.05 * (energy.max() - energy.min()) + 1.0
-    quiet = np.flatnonzero(energy <= threshold)
-    centres = lo + quiet * window + window // 2
-    best = int(quiet[np.argmin(np.abs(centres - estimate))])
-    first = last = best
-    while first > 0 and energy[first - 1] <= threshold:
-        first -= 1
-    while last + 1 < count and energy[last + 1] <= threshold:
-        last += 1
-    return lo + first * window, lo + (last + 1) * window
-
-
-def align_sentences(
-    sentences: Sequence[str], boundaries: Sequence[Boundary], frames: int, pcm: bytes = b""
-) -> tuple[SentenceTiming, ...] | None:
-    """Map the service's sentence boundaries onto ``sentences``; None if they are unusable.
-
-    Boundary texts are located in our text by character position (ignoring whitespace); a
-    sentence starts where its first character starts sounding and ends where its last one
-    stops. Where one boundary covers several of our sentences, the split point is interpolated
-    by characters and, given ``pcm``, moved onto the quiet stretch nearby (the first sentence
-    ends where it starts, the next begins where it ends).
-    """
-    keys = [_key(s) for s in sentences]
-    full = "".join(keys)
-    if not full or not boundaries:
-        return None
-    segments, matched = _place_boundaries(full, boundaries)
-    if not segments or matched < _MIN_MATCHED_SHARE * len(full):
-        return None
-    for previous, segment in itertools.pairwise(segments):
-        if segment.f0 < previous.f0:
-            return None
-    if any(s.f1 < s.f0 or s.f0 < 0 or s.f0 > frames + _METADATA_SLACK_FRAMES for s in segments):
-        return None
-
-    timings: list[SentenceTiming] = []
-    char = 0
-    for sentence, key in zip(sentences, keys, strict=True):
-        start = _start_frame_at(segments, char)
-        char += len(key)
-        end = _end_frame_at(segments, char)
-        timings.append(SentenceTiming(sentence, start, end))
-    timings = list(_ordered(timings, frames))
-
-    if pcm:
-        timings = _refine_inner_splits(timings, segments, keys, pcm, frames)
-    return _ordered(timings, frames)
-
-
-def _ordered(timings: Sequence[SentenceTiming], frames: int) -> tuple[SentenceTiming, ...]:
-    """Clamp into [0, frames] and make the timings follow each other without overlap."""
-    ordered: list[SentenceTiming] = []
-    previous_end = 0
-    for timing in timings:
-        start = min(max(timing.start_frame, previous_end, 0), frames)
-        end = min(max(timing.end_frame, start), frames)
-        ordered.append(SentenceTiming(timing.text, start, end))
-        previous_end = end
-    return tuple(ordered)
-
-
-def _refine_inner_splits(
-    timings: list[SentenceTiming],
-    segments: Sequence[_Segment],
-    keys: Sequence[str],
-    pcm: bytes,
-    frames: int,
-) -> list[SentenceTiming]:
-    """Move split points that fall inside one boundary onto the quiet stretch nearby."""
-    char = 0
-    for index in range(len(timings) - 1):
-        char += len(keys[index])
-        inside = [s for s in segments if s.c0 < char < s.c1]
-        if not inside:
-            continue
-        segment = inside[0]
-        estimate = timings[index].end_frame
-        radius = min(SAMPLE_RATE * 6 // 10, (segment.f1 - segment.f0) // 4)
-        lo = max(estimate - radius, timings[index].start_frame)
-        hi = min(estimate + radius, timings[index + 1].end_frame, frames)
-        quiet_start, quiet_end = _quiet_stretch(pcm, estimate, lo, hi)
-        current, following = timings[index], timings[index + 1]
-        timings[index] = SentenceTiming(
-            current.text, current.start_frame, max(current.start_frame, quiet_start)
-        )
-        timings[index + 1] = SentenceTiming(
-            following.text, quiet_end, max(quiet_end, following.end_frame)
-        )
-    return timings
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,7 +284,7 @@ class EdgeEngine:
         if self._closed:
             raise SynthesisError("the edge engine is closed")
         text = "".join(sentences)
-        if not _key(text):
+        if not speakable_key(text):
             return Clip(b"", tuple(SentenceTiming(s, 0, 0) for s in sentences))
         excerpt = text[:20] + ("…" if len(text) > 20 else "")
         last: BaseException | None = None
@@ -513,15 +333,16 @@ class EdgeEngine:
             asyncio.timeout(self.request_timeout_s),
             contextlib.aclosing(communicate.stream()) as stream,
         ):
-            async for chunk in stream:
-                if chunk["type"] == "audio":
-                    audio += chunk.get("data", b"")
-                elif chunk["type"] == "SentenceBoundary":
-                    offset = float(chunk.get("offset", 0.0))
-                    duration = float(chunk.get("duration", 0.0))
-                    start = _ticks_to_frames(offset) + MP3_DELAY_FRAMES
-                    end = _ticks_to_frames(offset + duration) + MP3_DELAY_FRAMES
-                    boundaries.append(Boundary(str(chunk.get("text", "")), start, end))
+            with _parsing_wire_data():
+                async for chunk in stream:
+                    if chunk["type"] == "audio":
+                        audio += chunk.get("data", b"")
+                    elif chunk["type"] == "SentenceBoundary":
+                        offset = float(chunk.get("offset", 0.0))
+                        duration = float(chunk.get("duration", 0.0))
+                        start = ticks_to_frames(offset) + MP3_DELAY_FRAMES
+                        end = ticks_to_frames(offset + duration) + MP3_DELAY_FRAMES
+                        boundaries.append(Boundary(str(chunk.get("text", "")), start, end))
         # edge-tts ends its loop quietly when the server closes the socket early; only the
         # "turn.end" message moves the bytes of the current chunk to the cumulative count
         # (edge-tts >= 7.2 keeps these counters; without them the check is skipped).
@@ -567,10 +388,11 @@ async def probe(timeout_s: float = 3.0, proxy: str | None = None) -> str | None:
     )
     try:
         async with asyncio.timeout(timeout_s):
-            async with contextlib.aclosing(communicate.stream()) as stream:
-                async for chunk in stream:
-                    if chunk["type"] == "audio":
-                        return None
+            with _parsing_wire_data():
+                async with contextlib.aclosing(communicate.stream()) as stream:
+                    async for chunk in stream:
+                        if chunk["type"] == "audio":
+                            return None
     except _RETRYABLE as e:
         reason = describe_failure(e)
         if isinstance(e, TimeoutError):
@@ -606,9 +428,10 @@ async def list_voices(
     try:
         async with asyncio.timeout(timeout_s):
             entries = await edge_tts.list_voices(proxy=proxy)
-        voices = [_voice_info(entry) for entry in entries]
+        with _parsing_wire_data():
+            voices = [_voice_info(entry) for entry in entries]
         if not voices:
-            raise ValueError("empty voice list")
+            raise _AttemptFailed("empty voice list")
     except _RETRYABLE as e:
         log.warning(
             "edge: cannot fetch the voice list (%s); using the built-in list", describe_failure(e)

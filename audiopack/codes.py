@@ -15,10 +15,11 @@ job, for the offline engines only.
   - a 文号 (国发〔2023〕5号): the year digit by digit, the serial as a cardinal up to three
     digits and digit by digit beyond (计价格[2002]1980号 → 计价格二零零二一九八零号);
   - event and date codes joined by a middle dot (“7·20” → 七二零, “30·60”), quoted numeric
-    codes of three digits or more (“3060” → 三零六零, “12345”), and day codes of a speech
-    (“7.1”, 7.1讲话 → 七一);
+    codes of three digits or more (“3060” → 三零六零, “8890”热线), the 123xx hotlines,
+    generations (90后 → 九零后) and day codes of a speech (“7.1”, 7.1讲话 → 七一);
   - model and line names, capitals then three digits or more (C919 → C九一九, M102);
-  - a slash between a quantity's unit and a unit is 每 (27微克/立方米, 58万元/人);
+  - a slash between a quantity's unit and a unit is 每 (27微克/立方米, 58万元/人), a ×
+    between measures is 乘 (480毫米×140毫米);
   - ``+`` is 加 (“人工智能+”, “2+26”城市), Roman numerals are numbers (Ⅱ级, Ⅳ类).
 """
 
@@ -59,6 +60,7 @@ _CODES = re.compile(
     r"|(?<![\d.])(?P<speech>(?:[1-9]|1[0-2])\.(?:[1-9]|[12]\d|3[01]))(?=(?:重要)?讲话)"
     # Service numbers: the 123xx government hotlines (12345, 12315), numbers dialled.
     r"|(?<![\d.])(?P<hotline>123\d\d|(?<=拨打)\d{3,})(?![\d.,%]|[万亿千百元人名个户家次件项条])"
+    r"|(?<![\d.])(?P<cohort>\d[05])(?=后)"  # “90后”, “00后”: 九零后, 零零后
     r"|(?<![A-Za-z0-9])(?P<model>[A-Z]{1,3})(?P<model_digits>\d{3,})(?![\d.,]|[万亿元])"
 )
 _UNIT = (

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -427,19 +427,31 @@ def decode_mp3(data: bytes) -> bytes:
 
     import av
 
-    chunks: list[bytes] = []
     try:
-        with av.open(io.BytesIO(data), "r", format="mp3") as container:
-            if not container.streams.audio:
-                raise ToolError("cannot decode MP3 audio: no audio stream")
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-            for frame in container.decode(audio=0):
-                for converted in resampler.resample(frame):
-                    chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
-            for converted in resampler.resample(None):
-                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+        pcm = decode_to_pcm(io.BytesIO(data), SAMPLE_RATE, "mp3")
     except av.FFmpegError as e:
         raise ToolError(f"cannot decode MP3 audio: {e}") from e
+    if pcm is None:
+        raise ToolError("cannot decode MP3 audio: no audio stream")
+    return pcm
+
+
+def decode_to_pcm(source: str | BinaryIO, rate: int, format: str | None = None) -> bytes | None:
+    """The first audio stream of a file FFmpeg's libraries read (PyAV, in-process), as mono
+    s16le PCM at ``rate`` (libswresample converts); None when it has no audio stream.
+    Raises ``av.FFmpegError`` for data that is not what it claims."""
+    import av
+
+    chunks: list[bytes] = []
+    with av.open(source, "r", format=format) as container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for converted in resampler.resample(frame):
+                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+        for converted in resampler.resample(None):
+            chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
     return b"".join(chunks)
 
 

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from audiopack import __version__
-from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig
-from audiopack.errors import AudiopackError
+from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig, parse_formats
+from audiopack.errors import AudiopackError, ConfigError
 
 log = logging.getLogger("audiopack")
 
@@ -123,6 +123,36 @@ def _limit_malloc_arenas() -> None:
         ctypes.CDLL(None).mallopt(m_arena_max, 2)
 
 
+def _check_formats(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        parse_formats(value)
+    except ConfigError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[-1]) from e
+    return value
+
+
+_STRUCTURE_OPTIONS = [
+    click.option(
+        "--split",
+        default="auto",
+        show_default=True,
+        help="Divide chapters longer than N minutes at their next heading level (auto: 20, off).",
+    ),
+    click.option(
+        "--read-boilerplate/--no-read-boilerplate",
+        default=False,
+        show_default=True,
+        help="Also read an official document's header (版头), notes (附注) and imprint (版记).",
+    ),
+]
+
+
+def _structure_options(func: F) -> F:
+    for option in reversed(_STRUCTURE_OPTIONS):
+        func = option(func)
+    return func
+
+
 def _build_options(func: F) -> F:
     options = [
         click.option(
@@ -190,10 +220,24 @@ def _build_options(func: F) -> F:
         ),
         click.option(
             "--formats",
-            type=click.Choice(FORMATS),
             default="both",
             show_default=True,
-            help="Chapter MP3s, the M4B book, or both.",
+            callback=_check_formats,
+            help=f"Comma-separated: {', '.join(FORMATS)} (chapter MP3s, M4B book, book as one "
+            "MP3); both = mp3,m4b.",
+        ),
+        *(
+            click.option(
+                f"--{role}",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help=f"Your own audio {where} (any format; levelled, trimmed, faded).",
+            )
+            for role, where in (
+                ("intro", "before the opening"),
+                ("outro", "after the last chapter"),
+                ("chime", "before each chapter after the first"),
+            )
         ),
         click.option(
             "--cache-dir",
@@ -215,6 +259,7 @@ def _build_options(func: F) -> F:
             help="Encoding of the .lrc lyrics.",
         ),
         click.option("--artist", default="audiopack", show_default=True, help="Artist tag."),
+        *_STRUCTURE_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -229,7 +274,8 @@ def _config(script: Path, kw: dict[str, Any]) -> BuildConfig:
         pause_point_s=kw["pause_point"], pause_heading_s=kw["pause_heading"],
         placeholder=kw["placeholder"], lexicon=kw["lexicon"], formats=kw["formats"],
         cache_dir=kw["cache_dir"], cover=kw["cover"], lrc_encoding=kw["lrc_encoding"],
-        artist=kw["artist"],
+        artist=kw["artist"], intro=kw["intro"], outro=kw["outro"], chime=kw["chime"],
+        split=kw["split"], read_boilerplate=kw["read_boilerplate"],
     )  # fmt: skip
 
 
@@ -306,6 +352,7 @@ def _print_dry_run(report: dict[str, Any]) -> None:
     default=None,
     help="Pronunciation rules file.",
 )
+@_structure_options
 @common_options
 def outline(
     script: Path,
@@ -315,6 +362,8 @@ def outline(
     engine: str,
     placeholder: str,
     lexicon: Path | None,
+    split: str,
+    read_boilerplate: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -331,7 +380,9 @@ def outline(
         from audiopack.outline import outline_dict, outline_text
         from audiopack.structure import load_manuscript
 
-        manuscript = load_manuscript(script, title=title)
+        manuscript = load_manuscript(
+            script, title=title, read_boilerplate=read_boilerplate, split=split
+        )
         if speech:
             from audiopack.engines import input_form
             from audiopack.outline import speech_outline, speech_text

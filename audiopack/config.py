@@ -9,7 +9,9 @@ from pathlib import Path
 from audiopack.errors import ConfigError
 
 ENGINES = ("auto", "espeak", "edge")
-FORMATS = ("mp3", "m4b", "both")
+#: What ``--formats`` can list: chapter MP3s, the M4B book, the book as one MP3.
+FORMATS = ("mp3", "m4b", "book-mp3")
+FORMAT_ALIASES = {"both": ("mp3", "m4b")}
 DEFAULT_VOICE = "zh-CN-YunyangNeural"
 
 _RATE_RE = re.compile(r"[+-]\d{1,3}%")
@@ -29,6 +31,23 @@ def validate_prosody(rate: str, volume: str, pitch: str) -> None:
         raise ConfigError(f"invalid --rate {rate!r}: must be between -100% and +200%")
     if not -100 <= int(volume[:-1]) <= 100:
         raise ConfigError(f"invalid --volume {volume!r}: must be between -100% and +100%")
+
+
+def parse_formats(value: str) -> frozenset[str]:
+    """``"mp3,book-mp3"`` -> its formats; ConfigError quotes an unknown or empty entry."""
+    found: list[str] = []
+    for item in value.split(","):
+        name = item.strip().lower()
+        if name in FORMAT_ALIASES:
+            found += FORMAT_ALIASES[name]
+        elif name in FORMATS:
+            found.append(name)
+        else:
+            raise ConfigError(
+                f"invalid --formats {value!r}: list one or more of {', '.join(FORMATS)} "
+                "separated by commas (both = mp3,m4b)"
+            )
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -55,15 +74,20 @@ class BuildConfig:
     artist: str = "audiopack"
     mp3_bitrate_k: int = 64
     aac_bitrate_k: int = 48
+    #: --split: "auto", "off" or minutes of estimated speech above which a chapter is divided.
+    split: str = "auto"
+    #: --read-boilerplate: speak the 版头, 附注 and 版记 of an official document too.
+    read_boilerplate: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    #: The user's own audio: before the opening, after the last chapter, before chapters 2..n.
+    intro: Path | None = None
+    outro: Path | None = None
+    chime: Path | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ConfigError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
-        if self.formats not in FORMATS:
-            raise ConfigError(
-                f"unknown format {self.formats!r}: choose one of {', '.join(FORMATS)}"
-            )
+        parse_formats(self.formats)
         validate_prosody(self.rate, self.volume, self.pitch)
         if not 1 <= self.jobs <= 32:
             raise ConfigError(f"invalid --jobs {self.jobs}: use 1 to 32")
@@ -76,8 +100,20 @@ class BuildConfig:
                 raise ConfigError(f"invalid {name} {value}: use 0 to 10 seconds")
         if self.proxy is not None and not re.fullmatch(r"https?://\S+", self.proxy):
             raise ConfigError(f"invalid --proxy {self.proxy!r}: use a URL such as http://host:8080")
+        for name, path in (("--intro", self.intro), ("--outro", self.outro),
+                           ("--chime", self.chime)):  # fmt: skip
+            if path is not None and not path.is_file():
+                raise ConfigError(f"cannot read {name} {path}: no such file")
+        from audiopack.structure.split import split_minutes
+
+        split_minutes(self.split)  # raises ConfigError for a bad value
         if self.lrc_encoding.lower().replace("-", "") not in ("utf8", "gb18030"):
             raise ConfigError(f"invalid --lrc-encoding {self.lrc_encoding!r}: use utf-8 or gb18030")
+
+    @property
+    def format_set(self) -> frozenset[str]:
+        """The formats asked for, aliases resolved: a subset of FORMATS."""
+        return parse_formats(self.formats)
 
     @property
     def pack_dir(self) -> Path:

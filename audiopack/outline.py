@@ -12,8 +12,9 @@ PREVIEW_CHARS = 20
 
 
 def outline_dict(m: Manuscript) -> dict[str, Any]:
-    """{"title", "chapters": [{"kind", "title", "points": [{"title", "text"}]}]}, in that order."""
-    return {
+    """{"title", "chapters": [{"kind", "title", "points": [{"title", "text"}]}]}, in that order,
+    and "document" (the GB/T 9704 elements found, see DocumentParts) when there are any."""
+    out: dict[str, Any] = {
         "title": m.title,
         "chapters": [
             {
@@ -24,6 +25,10 @@ def outline_dict(m: Manuscript) -> dict[str, Any]:
             for chapter in m.chapters
         ],
     }
+    document = m.document.as_dict()
+    if document:
+        out["document"] = document
+    return out
 
 
 def spoken_chars(chapter: Chapter) -> int:

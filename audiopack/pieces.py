@@ -51,32 +51,42 @@ def build_piece(
         sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
     )
     samples = audio.normalise_loudness(laid.samples, rate=rate)
-    outputs = [(codec, pieces.blob_path(piece.key, codec.suffix)) for codec in codecs]
+    meta = {"spans": [list(s) for s in laid.spans]}
+    store_piece(pieces, piece.key, samples, meta, codecs)
+
+
+def store_piece(
+    pieces: Store,
+    key: str,
+    samples: audio.Int16Array,
+    meta: dict[str, Any],
+    codecs: Sequence[audio.Codec],
+) -> None:
+    """Encode a piece's PCM (laid on the frame grid: audio.aligned_length) once per codec and
+    record it in the cache under ``key`` with ``meta`` and its frame counts."""
+    expected = len(samples) + audio.ENCODER_PAD
+    outputs = [(codec, pieces.blob_path(key, codec.suffix)) for codec in codecs]
     audio.encode_pcm(samples, outputs)
-    meta: dict[str, Any] = {
-        "frames": len(samples),
-        "decoded_frames": laid.decoded_frames,
-        "spans": [list(s) for s in laid.spans],
-    }
+    meta = {**meta, "frames": len(samples), "decoded_frames": expected}
     for codec, path in outputs:
         data = path.read_bytes()
         if codec.suffix == "mp3":
             decoded = audio.mp3_frame_count(data) * 576
         else:
             # Remembered so that writing the book need not read every frame header again.
-            frame_sizes = parse_adts(data, f"piece {piece.key[:12]}").sizes
+            frame_sizes = parse_adts(data, f"piece {key[:12]}").sizes
             meta["aac_sizes"] = pack_frame_sizes(frame_sizes)
             decoded = len(frame_sizes) * 1024
         meta[f"{codec.suffix}_frames"] = decoded
-        if decoded != laid.decoded_frames:
+        if decoded != expected:
             log.debug(
                 "piece %s: %s decodes to %d frames, expected %d",
-                piece.key[:12],
+                key[:12],
                 codec.suffix,
                 decoded,
-                laid.decoded_frames,
+                expected,
             )
-    pieces.add_blob_files(piece.key, meta, {codec.suffix: path for codec, path in outputs})
+    pieces.add_blob_files(key, meta, {codec.suffix: path for codec, path in outputs})
 
 
 def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) -> bool:

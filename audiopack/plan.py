@@ -39,16 +39,19 @@ class SegmentPlan:
 
 @dataclass(frozen=True)
 class PiecePlan:
-    """Audio of (part of) one heading or point: its sentences, its request, and its pauses."""
+    """Audio of (part of) one heading or point: its sentences, its request, and its pauses;
+    or a jingle (the user's own audio, audiopack.jingles): no sentences, no requests."""
 
     key: str
-    kind: Literal["heading", "point"]
+    kind: Literal["heading", "point", "jingle"]
     point_index: int | None
     sentences: tuple[SpeechSentence, ...]
     segments: tuple[SegmentPlan, ...]
     lead_frames: int
     gap_frames: int
     tail_frames: int
+    #: What a jingle is called in the index ("片头"); empty for speech.
+    title: str = ""
 
 
 @dataclass(frozen=True)

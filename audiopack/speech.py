@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from audiopack.codes import drop_markers, read_codes
-from audiopack.lexicon import Lexicon, builtin_lexicon, tokenizer_for
+from audiopack.lexicon import Lexicon, builtin_lexicon, segment
 from audiopack.lexicon import load_lexicon as _load_lexicon
 from audiopack.numerals import CN_NUMERAL as _CN_NUMERAL
 from audiopack.numerals import read_numbers
@@ -222,9 +222,8 @@ def _units(text: str, options: SpeechOptions, level: int) -> list[str]:
     if level == 0:
         cuts = {m.end() for m in _SOFT_BREAK.finditer(text)}
     elif level == 1:
-        tokenizer = tokenizer_for(frozenset(options.lexicon.mapping))
         cuts, position = set(), 0
-        for token in tokenizer.cut(text, HMM=True):
+        for token in segment(text, options.lexicon):
             position += len(token)
             cuts.add(position)
     else:

@@ -75,9 +75,14 @@ def _edit_atomically(path: Path, edit: Callable[[Path], None]) -> None:
         raise PackError(f"cannot tag {path}: {e}") from e
 
 
+Mark = tuple[str, int, int]  # (title, start_ms, end_ms)
+
+
 @dataclass(frozen=True)
 class TrackTags:
-    """What a chapter MP3 is tagged with. ``chapters`` are ``(title, start_ms, end_ms)``."""
+    """What an MP3 is tagged with. ``chapters`` are ``(title, start_ms, end_ms)``;
+    ``sub_chapters`` (optional, one sequence per chapter) nest a second level under them:
+    the book MP3's points inside its chapters."""
 
     title: str
     album: str
@@ -86,12 +91,27 @@ class TrackTags:
     total: int
     year: str | None
     cover_jpeg: bytes | None
-    chapters: Sequence[tuple[str, int, int]]
+    chapters: Sequence[Mark]
     lyrics: str | None = None
+    sub_chapters: Sequence[Sequence[Mark]] = ()
 
 
-def _build_id3(track_tags: TrackTags) -> Any:
-    """The ``mutagen.id3.ID3`` tag that :func:`tag_mp3` writes."""
+def _chap(id3: Any, element: str, mark: Mark) -> Any:
+    chapter_title, start_ms, end_ms = mark
+    start = max(0, int(start_ms))
+    return id3.CHAP(
+        element_id=element,
+        start_time=start,
+        end_time=max(start, int(end_ms)),
+        start_offset=0xFFFFFFFF,  # "use the times"
+        end_offset=0xFFFFFFFF,
+        sub_frames=[id3.TIT2(encoding=id3.Encoding.UTF8, text=[clean_text(chapter_title)])],
+    )
+
+
+def _build_id3(track_tags: TrackTags) -> tuple[Any, list[str]]:
+    """The ``mutagen.id3.ID3`` tag that :func:`tag_mp3` writes, and the element ids of its
+    CTOC/CHAP frames in the order they are to be stored."""
     title, album, artist = track_tags.title, track_tags.album, track_tags.artist
     track, total, year = track_tags.track, track_tags.total, track_tags.year
     cover_jpeg, chapters, lyrics = track_tags.cover_jpeg, track_tags.chapters, track_tags.lyrics
@@ -126,72 +146,123 @@ def _build_id3(track_tags: TrackTags) -> Any:
                 encoding=utf8, lang=LYRICS_LANG, desc="", text=clean_text(lyrics, multiline=True)
             )
         )
-    ids: list[str] = []
-    for index, (chapter_title, start_ms, end_ms) in enumerate(chapters):
-        start = max(0, int(start_ms))
-        end = max(start, int(end_ms))
+    # A nested table of contents: the top level lists the chapters, each followed by the
+    # CTOC of its points. Readers that know only one level (most players) take the chapters
+    # and may list the points' CHAP frames after them; ffmpeg lists CHAP frames in the
+    # order stored, which is chapter, its points, next chapter.
+    top: list[str] = []
+    order = [TOC_ID]
+    for index, mark in enumerate(chapters):
         element = chapter_id(index)
-        ids.append(element)
+        tags.add(_chap(id3, element, mark))
+        top.append(element)
+        order.append(element)
+        points = track_tags.sub_chapters[index] if index < len(track_tags.sub_chapters) else ()
+        if not points:
+            continue
+        sub_toc = f"{TOC_ID}{index}"
+        children = [f"{element}.{k}" for k in range(len(points))]
         tags.add(
-            id3.CHAP(
-                element_id=element,
-                start_time=start,
-                end_time=end,
-                start_offset=0xFFFFFFFF,  # "use the times"
-                end_offset=0xFFFFFFFF,
-                sub_frames=[id3.TIT2(encoding=utf8, text=[clean_text(chapter_title)])],
+            id3.CTOC(
+                element_id=sub_toc,
+                flags=id3.CTOCFlags.ORDERED,
+                child_element_ids=children,
+                sub_frames=[id3.TIT2(encoding=utf8, text=[clean_text(mark[0])])],
             )
         )
-    if ids:
+        top.append(sub_toc)
+        order.append(sub_toc)
+        for child, point in zip(children, points, strict=True):
+            tags.add(_chap(id3, child, point))
+            order.append(child)
+    if top:
         tags.add(
             id3.CTOC(
                 element_id=TOC_ID,
                 flags=id3.CTOCFlags.TOP_LEVEL | id3.CTOCFlags.ORDERED,
-                child_element_ids=ids,
+                child_element_ids=top,
                 sub_frames=[id3.TIT2(encoding=utf8, text=[title])],
             )
         )
-    return tags
+    return tags, order
 
 
-def _order_chapter_frames(path: Path) -> None:
-    """Put the CTOC frame and then the CHAP frames in chapter order at the end of the tag.
+def _ordered_chapter_frames(tag: bytes, order: Sequence[str]) -> bytes:
+    """``tag`` (a whole ID3v2.3 tag) with its CTOC and CHAP frames at the end, in ``order``
+    (element ids). mutagen writes frames sorted by size, so CHAP frames come out of order;
+    the CTOC says the order, but some readers (ffmpeg's among them) list chapters in frame
+    order. The frames are only permuted: same size, nothing else changes."""
+    header = tag[:10]
+    if len(header) < 10 or header[:3] != b"ID3" or header[3] != 3 or header[5] & 0xC0:
+        return tag  # not the plain v2.3 tag mutagen writes (no unsync, no extended header)
+    size = 0
+    for b in header[6:10]:
+        size = (size << 7) | (b & 0x7F)
+    body = tag[10 : 10 + size]
+    frames: list[tuple[bytes, bytes]] = []
+    pos = 0
+    while pos + 10 <= len(body) and body[pos] != 0:
+        end = pos + 10 + int.from_bytes(body[pos + 4 : pos + 8], "big")
+        if end > len(body):
+            return tag
+        frames.append((body[pos : pos + 4], body[pos:end]))
+        pos = end
+    rank = {element: n for n, element in enumerate(order)}
 
-    mutagen writes frames sorted by size, so CHAP frames come out of order; the CTOC says
-    the order, but some readers (ffmpeg's among them) list chapters in frame order. The
-    frames are only permuted inside the ID3v2.3 tag written just before: same size, the
-    audio is not touched.
-    """
+    def position(frame: bytes) -> int:
+        element = frame[10:].split(b"\x00", 1)[0].decode("latin-1")
+        return rank.get(element, len(rank))
+
+    others = [raw for fid, raw in frames if fid not in (b"CHAP", b"CTOC")]
+    marks = sorted((raw for fid, raw in frames if fid in (b"CHAP", b"CTOC")), key=position)
+    ordered = b"".join(others + marks)
+    if len(ordered) != pos:
+        return tag
+    return header + ordered + tag[10 + pos :]
+
+
+def _order_chapter_frames(path: Path, order: Sequence[str]) -> None:
+    """:func:`_ordered_chapter_frames` on the tag at the start of the file ``path``."""
     with path.open("r+b") as f:
-        header = f.read(10)
-        if len(header) < 10 or header[:3] != b"ID3" or header[3] != 3 or header[5] & 0xC0:
-            return  # not the plain v2.3 tag mutagen writes (no unsync, no extended header)
-        size = 0
-        for b in header[6:10]:
-            size = (size << 7) | (b & 0x7F)
-        body = f.read(size)
-        frames: list[tuple[bytes, bytes]] = []
-        pos = 0
-        while pos + 10 <= len(body) and body[pos] != 0:
-            frame_size = int.from_bytes(body[pos + 4 : pos + 8], "big")
-            end = pos + 10 + frame_size
-            if end > len(body):
-                return
-            frames.append((body[pos : pos + 4], body[pos:end]))
-            pos = end
-
-        def index(frame: bytes) -> int:
-            element = frame[10:].split(b"\x00", 1)[0].decode("latin-1")
-            return int(element[3:]) if element[3:].isdigit() else 1 << 30
-
-        others = [raw for fid, raw in frames if fid not in (b"CHAP", b"CTOC")]
-        tocs = [raw for fid, raw in frames if fid == b"CTOC"]
-        chaps = sorted((raw for fid, raw in frames if fid == b"CHAP"), key=index)
-        ordered = b"".join(others + tocs + chaps)
-        if len(ordered) != pos:
+        head = f.read(10)
+        if len(head) < 10 or head[:3] != b"ID3":
             return
-        f.seek(10)
-        f.write(ordered)
+        size = 0
+        for b in head[6:10]:
+            size = (size << 7) | (b & 0x7F)
+        tag = head + f.read(size)
+        ordered = _ordered_chapter_frames(tag, order)
+        if ordered != tag and len(ordered) == len(tag):
+            f.seek(0)
+            f.write(ordered)
+
+
+def id3_tag_bytes(track_tags: TrackTags) -> bytes:
+    """The ID3v2.3 tag :func:`tag_mp3` would write, as bytes to put before MP3 frames."""
+    import io
+
+    from mutagen import MutagenError
+
+    tags, order = _build_id3(track_tags)
+    buffer = io.BytesIO()
+    try:
+        tags.update_to_v23()  # TDRC -> TYER, also inside CHAP/CTOC sub-frames
+        tags.save(buffer, v1=0, v2_version=3)
+    except MutagenError as e:
+        raise PackError(f"cannot make the tags of “{track_tags.title}”: {e}") from e
+    return _ordered_chapter_frames(buffer.getvalue(), order)
+
+
+def write_tagged_mp3(dest: Path, parts: Sequence[Path], track_tags: TrackTags) -> None:
+    """Write ``dest``: its ID3 tag, then the MP3 ``parts`` joined by stream copy (no
+    re-encoding, memory flat however long the book). ``dest`` is a new file (staging)."""
+    tag = id3_tag_bytes(track_tags)
+    with dest.open("wb") as out:
+        out.write(tag)
+        for part in parts:
+            with part.open("rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+    log.debug("wrote %s (%d chapters)", dest, len(track_tags.chapters))
 
 
 def tag_mp3(path: Path, track_tags: TrackTags) -> None:
@@ -203,14 +274,14 @@ def tag_mp3(path: Path, track_tags: TrackTags) -> None:
     """
     from mutagen import MutagenError
 
-    tags = _build_id3(track_tags)
+    tags, order = _build_id3(track_tags)
 
     def edit(tmp: Path) -> None:
         try:
             # save() replaces an existing ID3v2 tag in place (or inserts one); v1=0 drops ID3v1.
             tags.update_to_v23()  # TDRC -> TYER, also inside CHAP/CTOC sub-frames
             tags.save(tmp, v1=0, v2_version=3)
-            _order_chapter_frames(tmp)
+            _order_chapter_frames(tmp, order)
         except MutagenError as e:
             raise PackError(f"cannot tag {path}: {e}") from e
 

@@ -41,20 +41,31 @@ def _chapter_lines(chapter: ChapterTime) -> Iterator[SentenceTime]:
         yield from (s for s in point.sentences if one_line(s.text))
 
 
-def lrc(chapter: ChapterTime, album: str, artist: str) -> str:
+def _lrc(title: str, album: str, artist: str, length_s: float,
+         lines: Iterator[tuple[float, str]]) -> str:  # fmt: skip
     def stamp(seconds: float) -> str:
         centis = max(0, round(seconds * 100))
         minutes, rest = divmod(centis, 6000)
         return f"[{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}]"
 
-    lines = [
-        f"[ti:{one_line(chapter.chapter.title)}]",
+    head = [
+        f"[ti:{one_line(title)}]",
         f"[al:{one_line(album)}]",
         f"[ar:{one_line(artist)}]",
-        f"[length:{mmss(chapter.duration_s)}]",
+        f"[length:{mmss(length_s)}]",
     ]
-    lines += [f"{stamp(s.start_s)}{one_line(s.text)}" for s in _chapter_lines(chapter)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(head + [f"{stamp(start)}{one_line(text)}" for start, text in lines]) + "\n"
+
+
+def lrc(chapter: ChapterTime, album: str, artist: str) -> str:
+    lines = ((s.start_s, s.text) for s in _chapter_lines(chapter))
+    return _lrc(chapter.chapter.title, album, artist, chapter.duration_s, lines)
+
+
+def book_lrc(chapters: tuple[ChapterTime, ...], album: str, artist: str) -> str:
+    """Lyrics of the whole book (beside the book MP3), on the book's timeline."""
+    lines = ((start, text) for start, _, text in _book_cues(chapters))
+    return _lrc(album, album, artist, chapters[-1].end_s if chapters else 0.0, lines)
 
 
 def _book_cues(chapters: tuple[ChapterTime, ...]) -> Iterator[tuple[float, float, str]]:
@@ -107,6 +118,7 @@ def index_markdown(title: str, chapters: tuple[ChapterTime, ...], book: str | No
         lines.append(f"## {mmss(chapter.start_s)} {md(chapter.chapter.title)}{where}")
         lines.append("")
         for point in chapter.points:
-            lines.append(f"- {mmss(chapter.start_s + point.start_s)} {md(point.title)}")
+            if point.kind == "point":  # a jingle is a chapter's sound, not a point of its text
+                lines.append(f"- {mmss(chapter.start_s + point.start_s)} {md(point.title)}")
         lines.append("")
     return "\n".join(lines)

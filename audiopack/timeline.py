@@ -25,6 +25,8 @@ class PointTime:
     start_s: float
     end_s: float
     sentences: tuple[SentenceTime, ...]
+    #: "point", or "jingle" for the user's own audio (no text, no sentences): its sound.
+    kind: str = "point"
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,20 @@ def index_document(
     source: dict[str, str],
     engine: dict[str, Any],
     chapters: tuple[ChapterTime, ...],
-    book_file: str | None,
+    book: Mapping[str, str] | None,
 ) -> dict[str, Any]:
-    """The index.json object (schema 1), see README."""
+    """The index.json object (schema 1), see README. ``book``: the book files by format
+    ("m4b", "mp3"); ``book.file`` names the M4B when there is one, else the book MP3."""
+    book_entry = None
+    if book:
+        book_entry = {"file": book.get("m4b") or book["mp3"], **book}
     return {
         "schema": 1,
         "title": title,
         "source": source,
         "engine": engine,
         "duration": chapters[-1].end_s if chapters else 0.0,
-        "book": {"file": book_file} if book_file else None,
+        "book": book_entry,
         "chapters": [
             {
                 "kind": c.chapter.kind,
@@ -69,6 +75,7 @@ def index_document(
                 "end": c.end_s,
                 "points": [
                     {
+                        **({"kind": p.kind} if p.kind != "point" else {}),
                         "title": p.title,
                         "text": p.text,
                         "start": p.start_s,
@@ -103,10 +110,18 @@ def chapter_times(
         heading_times: list[SentenceTime] = []
         point_times: dict[int, list[SentenceTime]] = {}
         point_starts: dict[int, float] = {}
+        jingles: list[PointTime] = []
         for piece in chapter.pieces:
             meta = piece_records[piece.key]
             spans = meta.get("spans", [])
             decoded = int(meta.get(f"{timeline_codec}_frames") or meta["decoded_frames"])
+            if piece.kind == "jingle":
+                a, b = meta["sound"]
+                start = audio.frames_to_seconds(position + delay + a, rate)
+                end = audio.frames_to_seconds(position + delay + b, rate)
+                jingles.append(PointTime(piece.title, "", start, end, (), "jingle"))
+                position += decoded
+                continue
             times = []
             for sentence, (a, b) in zip(piece.sentences, spans, strict=True):
                 text = sentence.display.strip()
@@ -124,7 +139,9 @@ def chapter_times(
         if heading_times:
             heading = SentenceTime(chapter.chapter.heading.strip(), heading_times[0].start_s,
                                    heading_times[-1].end_s)  # fmt: skip
-        points: list[PointTime] = []
+        # Jingles lead their chapter (a chime before the heading) or are all of it (intro,
+        # outro): they come first among its items.
+        points: list[PointTime] = jingles
         for index, point in enumerate(chapter.chapter.points):
             times = point_times.get(index, [])
             spoken = [t for t in times if t.end_s > t.start_s] or times
@@ -147,6 +164,3 @@ def chapter_times(
         )
         book_position += length_s
     return tuple(result)
-
-
-# --- the build ----------------------------------------------------------------------------

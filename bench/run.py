@@ -957,9 +957,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     plot = (args.plot or out.parent / "results.png").resolve()
     render_plot(results, plot)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(results, os.path.relpath(plot, out.parent)), encoding="utf-8")
+    report = render_report(results, os.path.relpath(plot, out.parent)) + listening_section(out)
+    out.write_text(report, encoding="utf-8")
     log(f"wrote {out} and {plot} in {results.elapsed_s / 60:.1f} min")
     return 0
+
+
+def listening_section(path: Path) -> str:
+    """bench/listen.py's section of the results file, kept: it is measured apart (and slowly)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    begin, end = "<!-- listen:begin -->", "<!-- listen:end -->"
+    if begin not in old or end not in old:
+        return ""
+    return "\n" + old[old.index(begin) : old.index(end) + len(end)] + "\n"
 
 
 if __name__ == "__main__":

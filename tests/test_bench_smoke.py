@@ -3,6 +3,7 @@ and writes its report and plot. No timing is asserted."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,20 @@ TARGETS = (
 )
 
 
+def _assert_verdict_follows_the_figure(row: str) -> None:
+    """The verdict is what the measured figure and the target's own threshold say (a quick
+    run on a busy machine may fail a target, but never report a pass it did not earn)."""
+    name, measured, verdict = (cell.strip() for cell in row.strip().strip("|").split("|"))
+    bound = re.findall(r"([≤≥]) ([\d.]+)", name)[-1]
+    figure = float(re.search(r"-?[\d.]+", measured).group(0))  # type: ignore[union-attr]
+    limit = float(bound[1])
+    passed = figure <= limit if bound[0] == "≤" else figure >= limit
+    if figure == limit:  # the figure is rounded for the report: either verdict is honest
+        assert verdict in ("pass", "**fail**"), row
+    else:
+        assert verdict == ("pass" if passed else "**fail**"), row
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_quick_benchmark_writes_report_and_plot(tmp_path: Path) -> None:
@@ -62,7 +77,7 @@ def test_quick_benchmark_writes_report_and_plot(tmp_path: Path) -> None:
     for target in TARGETS:
         row = next((line for line in lines if line.startswith(target)), None)
         assert row is not None, f"no target {target!r}"
-        assert row.rstrip().endswith(("| pass |", "| **fail** |"))
+        _assert_verdict_follows_the_figure(row)
     one_point = next(line for line in lines if line.startswith("| one-point edit rebuild"))
     assert "re-synthesised segments: 1 |" in one_point
 

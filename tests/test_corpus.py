@@ -13,11 +13,16 @@ from audiopack.structure import load_manuscript
 
 CORPUS = Path(__file__).parent / "corpus"
 SAMPLE = Path(__file__).parent.parent / "script" / "从严治党专题会议讲话.txt"
-MANUSCRIPTS = sorted(
+ALL_MANUSCRIPTS = sorted(
     p
     for p in CORPUS.iterdir()
-    if p.suffix in (".txt", ".md", ".docx") and not p.name.startswith(".")
+    if p.suffix in (".txt", ".md", ".docx")
+    and not p.name.startswith(".")
+    and p.name != "SOURCES.md"
 )
+# The first wave has exact outlines (.expected.json); the real texts have hand-made goldens
+# (.golden.json, kinds, titles and point counts) checked by their own harness.
+MANUSCRIPTS = [p for p in ALL_MANUSCRIPTS if p.with_suffix(".expected.json").is_file()]
 
 
 def _expected(path: Path) -> dict[str, object]:
@@ -28,8 +33,12 @@ def _expected(path: Path) -> dict[str, object]:
 
 def test_corpus_is_complete() -> None:
     assert len(MANUSCRIPTS) >= 9
-    for path in MANUSCRIPTS:
-        assert path.with_name(path.name.rsplit(".", 1)[0] + ".expected.json").is_file(), path
+    for path in ALL_MANUSCRIPTS:
+        stem = path.name.rsplit(".", 1)[0]
+        assert (
+            path.with_name(stem + ".expected.json").is_file()
+            or path.with_name(stem + ".golden.json").is_file()
+        ), path
 
 
 @pytest.mark.parametrize("path", MANUSCRIPTS, ids=lambda p: p.name)
@@ -49,7 +58,7 @@ def test_golden_outline(path: Path) -> None:
             assert got_point == exp_point
     assert got == expected
     # The exact key order is part of the contract (JSON output of `audiopack outline --json`).
-    assert list(got) == ["title", "chapters"]
+    assert list(got) in (["title", "chapters"], ["title", "chapters", "document"])
     assert all(list(c) == ["kind", "title", "points"] for c in got_chapters)
 
 
@@ -58,7 +67,8 @@ def test_corpus_headings_and_outline_text(path: Path) -> None:
     manuscript = load_manuscript(path)
     for chapter in manuscript.chapters:
         if chapter.kind == "section" and chapter.heading:
-            assert chapter.title == chapter.heading
+            # A part heading right over a section is spoken with it; the section titles it.
+            assert chapter.title == chapter.heading.split("\n")[-1]
         else:
             assert chapter.heading == ""
     text = outline_text(manuscript)
@@ -89,10 +99,11 @@ def test_make_docx_matches_committed_docx(tmp_path: Path) -> None:
     assert outline_dict(load_manuscript(fresh)) == outline_dict(load_manuscript(committed))
 
 
-def test_unstructured_manuscript_is_one_section_without_heading() -> None:
+def test_unstructured_manuscript_is_one_opening_named_after_it_and_its_closing() -> None:
     m = load_manuscript(CORPUS / "06_wujiegou_zhici.txt")
-    assert [(c.kind, c.heading) for c in m.chapters] == [("section", "")]
+    assert [(c.kind, c.heading) for c in m.chapters] == [("opening", ""), ("closing", "")]
     assert m.chapters[0].title == m.title
+    assert m.chapters[1].points[0].text.startswith("最后，祝大家")
 
 
 def test_numbered_flags_in_corpus() -> None:

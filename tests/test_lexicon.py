@@ -6,6 +6,7 @@ import ctypes
 from pathlib import Path
 
 import pytest
+from test_reading import syllables_of
 
 from audiopack.errors import ConfigError
 from audiopack.lexicon import Lexicon, builtin_lexicon, parse_lexicon
@@ -116,8 +117,28 @@ def test_builtin_rules(text: str, spoken: str) -> None:
     assert builtin_lexicon().apply(text) == spoken
 
 
+#: Sentences of real texts (tests/reading/sentences.jsonl) for the rules in pinyin.
+PINYIN_CASES = [
+    ("形成规范管理的长效机制", "长效", "chang2 xiao4"),
+    ("长三角生态绿色一体化发展示范区新推出7项制度创新成果", "长三角", "chang2 san1 jiao3"),
+    ("一、元旦：2018年12月30日至2019年1月1日放假调休", "调休", "tiao2 xiu1"),
+    ("亚投行迅速行动", "亚投行", "ya4 tou2 hang2"),
+    ("提高处理急难险重任务能力", "急难险重", "ji2 nan2 xian3 zhong4"),
+    ("城乡居民收入倍差从2.42缩小至2.12", "倍差", "bei4 cha1"),
+    ("培育数以万计的产教融合型企业", "数以万计", "shu4 yi3 wan4 ji4"),
+    ("两所大学3个学科跻身“双一流”", "一流", "yi1 liu2"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "word", "syllables"), PINYIN_CASES)
+def test_builtin_pinyin_rules(sentence: str, word: str, syllables: str) -> None:
+    assert syllables_of(sentence, word) == syllables
+    assert builtin_lexicon().apply(sentence) == sentence  # the text engines see the word
+
+
 def test_every_builtin_rule_is_tested() -> None:
     tested = "".join(text for text, _ in BUILTIN_CASES)
+    tested += "".join(word for _, word, _ in PINYIN_CASES)
     for word, _reading in builtin_lexicon().rules:
         assert word in tested, word
 

@@ -107,7 +107,8 @@ def test_front_matter_is_the_first_opening_point() -> None:
 
 def test_front_matter_stops_at_prose_and_headings() -> None:
     m = p(f"标题\n2024年3月5日\n{LONG}\n短行\n一、甲\n{LONG}")
-    assert texts(m.chapters[0]) == ["2024年3月5日", LONG, "短行"]
+    # A date alone under the title is no point of its own: it joins the paragraph after it.
+    assert texts(m.chapters[0]) == [f"2024年3月5日\n{LONG}", "短行"]
     m = p(f"标题\n市委书记 李明\n一、甲\n{LONG}")
     assert shape(m) == [("opening", "开场", 1), ("section", "一、甲", 1)]
 
@@ -193,7 +194,7 @@ def test_higher_rank_makes_sections_lower_rank_subsections() -> None:
 
 
 def test_subsection_heading_without_body_is_its_own_point() -> None:
-    m = p("一、甲\n（一）子一\n（二）子二\n正文。\n（三）子三")
+    m = p("一、甲\n（一）子一\n（二）子二\n正文。\n（三）子三\n二、乙\n正文。")
     section = m.chapters[0]
     assert section.points == (
         Point("（一）子一", "（一）子一", True),
@@ -214,9 +215,17 @@ def test_section_heading_followed_by_section_heading_keeps_its_heading() -> None
     assert shape(m) == [("section", "一、甲", 0), ("section", "二、乙", 1)]
 
 
-def test_single_top_heading_encloses_repeated_lower_ones() -> None:
+def test_single_top_heading_is_a_part_heading_over_repeated_lower_ones() -> None:
+    # The part heading is spoken with the first section and is no point of its own.
     m = p(f"第一部分 总体\n一、甲\n{LONG}\n二、乙\n{LONG}")
-    assert shape(m) == [("section", "第一部分 总体", 2)]
+    assert shape(m) == [("section", "一、甲", 1), ("section", "二、乙", 1)]
+    assert m.chapters[0].heading == "第一部分 总体\n一、甲"
+
+
+def test_single_top_heading_with_an_introduction_is_the_first_chapter() -> None:
+    m = p(f"第四节 动力\n{LONG}\n一 地主阶级\n{LONG}\n二 资产阶级\n{LONG}")
+    assert shape(m) == [("section", "第四节 动力", 1), ("section", "一 地主阶级", 1),
+                        ("section", "二 资产阶级", 1)]  # fmt: skip
 
 
 def test_stray_single_higher_heading_after_repeated_kind() -> None:
@@ -447,12 +456,18 @@ def test_closing_via_salutation_after_subsection() -> None:
 # --------------------------------------------------------------------------- rule 8: no headings
 
 
-def test_no_headings_is_one_section_without_heading() -> None:
+def test_no_headings_is_one_opening_named_after_the_document_with_its_closing() -> None:
     m = p(f"致辞\n同志们：\n{LONG}\n一是好。\n同志们，再见。")
-    assert len(m.chapters) == 1
+    assert shape(m) == [("opening", "致辞", 2), ("closing", "结束语", 1)]
     chapter = m.chapters[0]
-    assert (chapter.kind, chapter.title, chapter.heading) == ("section", "致辞", "")
-    assert texts(chapter) == [f"同志们：\n{LONG}", "一是好。", "同志们，再见。"]
+    assert chapter.heading == ""
+    assert texts(chapter) == [f"同志们：\n{LONG}", "一是好。"]
+    assert texts(m.chapters[1]) == ["同志们，再见。"]
+
+
+def test_no_headings_without_a_closing_is_one_opening() -> None:
+    m = p(f"致辞\n{LONG}\n二段。")
+    assert shape(m) == [("opening", "致辞", 2)]
 
 
 def test_no_headings_with_front_matter() -> None:
@@ -547,11 +562,13 @@ def test_sign_off_block_closes_a_notice_without_numbered_points() -> None:
     manuscript = parse(text_document(text), fallback_title="x")
     kinds = [c.kind for c in manuscript.chapters]
     assert kinds == ["opening", "section", "section", "closing"]
+    # The sign-off is one point: date and signature lines are never points of their own.
     assert [p.text for p in manuscript.chapters[-1].points] == [
-        "特此通知。",
-        "××市人民政府办公室",
-        "2024年1月5日",
+        "特此通知。\n××市人民政府办公室\n2024年1月5日"
     ]
+    assert manuscript.document.signature == "××市人民政府办公室"
+    assert manuscript.document.date == "2024年1月5日"
+    assert manuscript.document.addressee == "各部门："
     assert [p.text for p in manuscript.chapters[2].points] == [
         "各地要加强督查，对工作不力的严肃问责。"
     ]

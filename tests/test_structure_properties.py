@@ -58,12 +58,13 @@ def visible(text: str) -> str:
 
 def spoken(m: Manuscript) -> str:
     title = "" if m.title == SENTINEL else m.title
-    return title + "".join(c.heading + "".join(p.text for p in c.points) for c in m.chapters)
+    body = "".join(c.heading + "".join(p.text for p in c.points) for c in m.chapters)
+    return title + body + "".join(m.unspoken)
 
 
 def check_manuscript(m: Manuscript) -> None:
     for chapter in m.chapters:
-        assert chapter.kind in ("opening", "section", "closing")
+        assert chapter.kind in ("opening", "section", "closing", "attachment")
         for point in chapter.points:
             assert point.text.strip()
             assert point.title

@@ -24,7 +24,7 @@ ENTRIES = _entries()
 
 def test_set_is_large_and_sentences_are_unique() -> None:
     texts = [e["text"] for e in ENTRIES]
-    assert len(texts) >= 100
+    assert len(texts) >= 300
     assert len(set(texts)) == len(texts)
 
 

@@ -1,0 +1,54 @@
+"""Where a text's closing starts: the remarks after its last section's numbered points, a
+"同志们，" paragraph, a closing appeal ("让我们…", "最后，祝…"); and the sign-off after it."""
+
+from __future__ import annotations
+
+from audiopack.structure.lines import CLOSING_APPEAL, starts_with_closing_salutation
+from audiopack.structure.points import Pt, plain
+
+#: In a text without headings, a closing appeal counts only among its last paragraphs.
+UNSTRUCTURED_CLOSING_MAX_POINTS = 2
+
+
+def split_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
+    """Cut the closing remarks off the last section's points: (section points, closing)."""
+    numbered = [k for k, p in enumerate(points) if p.numbered]
+    last = numbered[-1] if numbered else None
+    start = last + 1 if last is not None else 1  # keep at least one point in the section
+
+    def tail_ok(k: int) -> bool:
+        # A closing holds no subsection; a heading after the cut means we are still inside.
+        return not any(p.is_heading for p in points[k:])
+
+    for k in range(start, len(points)):
+        if starts_with_closing_salutation(points[k].text) and tail_ok(k):
+            return points[:k], points[k:]
+    if (
+        last is not None
+        and last + 1 < len(points)
+        and not points[last].is_heading
+        and tail_ok(last + 1)
+    ):
+        return points[: last + 1], points[last + 1 :]
+    return points, []
+
+
+def split_unstructured_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
+    """A text without headings: its closing is a "同志们，" or appeal paragraph at its end."""
+    first = max(1, len(points) - UNSTRUCTURED_CLOSING_MAX_POINTS)
+    for k in range(first, len(points)):
+        text = points[k].text
+        if starts_with_closing_salutation(text) or CLOSING_APPEAL.match(text):
+            return points[:k], points[k:]
+    return points, []
+
+
+def add_sign_off(closing: list[Pt], sign_off: list[str]) -> list[Pt]:
+    """The closing with the sign-off lines (特此通知, signature, date, 谢谢大家) as one point:
+    the last closing point's tail when the closing is remarks, else a point of its own."""
+    if not sign_off:
+        return closing
+    text = "\n".join(sign_off)
+    if closing:
+        return [*closing[:-1], closing[-1].joined(text)]
+    return [plain(text)]

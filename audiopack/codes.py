@@ -17,7 +17,8 @@ job, for the offline engines only.
   - event and date codes joined by a middle dot (“7·20” → 七二零, “30·60”), quoted numeric
     codes of three digits or more (“3060” → 三零六零, “8890”热线), the 123xx hotlines,
     generations (90后 → 九零后) and day codes of a speech (“7.1”, 7.1讲话 → 七一);
-  - model and line names, capitals then three digits or more (C919 → C九一九, M102);
+  - model and line names, capitals then three digits or more (C919 → C九一九, M102), and
+    roads and lines whatever their length (G98环岛高速 → G九八);
   - a slash between a quantity's unit and a unit is 每 (27微克/立方米, 58万元/人), a ×
     between measures is 乘 (480毫米×140毫米);
   - ``+`` is 加 (“人工智能+”, “2+26”城市), Roman numerals are numbers (Ⅱ级, Ⅳ类).
@@ -61,6 +62,7 @@ _CODES = re.compile(
     # Service numbers: the 123xx government hotlines (12345, 12315), numbers dialled.
     r"|(?<![\d.])(?P<hotline>123\d\d|(?<=拨打)\d{3,})(?![\d.,%]|[万亿千百元人名个户家次件项条])"
     r"|(?<![\d.])(?P<cohort>\d[05])(?=后)"  # “90后”, “00后”: 九零后, 零零后
+    r"|(?<![A-Za-z0-9])(?P<route>[A-Z]{1,2}\d{1,4})(?=[\u4e00-\u9fff]{0,4}?(?:高速|国道|省道|公路|线))"
     r"|(?<![A-Za-z0-9])(?P<model>[A-Z]{1,3})(?P<model_digits>\d{3,})(?![\d.,]|[万亿元])"
 )
 _UNIT = (
@@ -108,6 +110,8 @@ def _doc_number(m: re.Match[str]) -> str:
 
 
 def _code(m: re.Match[str]) -> str:
+    if m.group("route"):  # G98环岛高速: road and line numbers are said digit by digit
+        return re.sub(r"\d+", lambda d: digits(d.group()), m.group("route"))
     if m.group("model"):
         return m.group("model") + digits(m.group("model_digits"))
     if m.group("quoted"):

@@ -39,6 +39,13 @@ CN_NUMERAL = "零一二三四五六七八九十百千万亿两〇"
 _CN_NUMERAL = CN_NUMERAL
 
 
+#: Measure words and magnitudes after which 2 is 两 (2个 → 两个).
+_MEASURE = "个位名项次条件种天倍家所座台辆份只批户万亿千百岁"
+#: What may follow a number that counts: measure words, units, magnitudes, 多/余.
+_COUNTED = (
+    _MEASURE
+    + "多余人元吨米克斤亩年月日号届期场处间套架艘部本册篇张株头匹秒时度里平立公毫微兆余起例票"
+)
 _NUM = r"\d+(?:\.\d+)?"
 _TIME = r"(?:[01]?\d|2[0-4]):[0-5]\d(?::[0-5]\d)?"
 _RANGE_RIGHT = r"(?:[1-9]\d*(?:\.\d+)?|0(?:\.\d+)?)"
@@ -52,7 +59,8 @@ _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("ratio", rf"(?<![\d:.]){_NUM}(?::{_NUM})+(?![\d:])"),
     ("negt", rf"(?<![\dA-Za-z.])-\s*(?P<nt>{_NUM})\s*(?P<nu>℃|度)"),
     ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
-    ("yearname", r"(?<![\d.])(?:19|20)\d\d(?=远景|规划|纲要|议程|行动|年度|版|届|[》”])"
+    # A year naming something (2035远景目标, 2025中国足协杯, 《中国制造2025》), not a count.
+    ("yearname", rf"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])(?=[\u4e00-\u9fff》”])(?![{_COUNTED}])"
                  r"|(?<=（)(?:19|20)\d\d(?=）)"),
     ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
     ("phone", r"(?<![\d.])(?:0\d{2,3}-\d{7,8}|\d{11,}|0\d+)(?![\d.])"),
@@ -63,7 +71,7 @@ _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
               r"(?P<rrp>%?)(?![\d.])(?P<ry>\s*年)?"),
     ("permille", rf"(?:(?<![\dA-Za-z.])(?P<pmn>-))?(?P<pm>{_NUM})‰"),
     ("money", rf"(?P<cur>[¥￥$€£])\s*(?P<mv>{_NUM})(?P<mg>[万亿]*)"),
-    ("liang", r"(?<![\d.第、])2(?=[个位名项次条件种天倍家所座台辆份只批户万亿千百])"),
+    ("liang", rf"(?<![\d.第、])2(?=[{_MEASURE}])"),
     ("neg", r"(?<![\dA-Za-z.])-(?=\d)"),
 )  # fmt: skip
 _NUMBER_RE = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _NUMBER_PATTERNS))
@@ -151,7 +159,12 @@ def _number_match(m: re.Match[str], numbers: bool) -> str:
         if (year or _looks_like_years(left, right)) and len(left) == len(right) == 4:
             return f"{digits(left)}到{digits(right)}{year}"
         percent = "百分之" if g("rlp") or g("rrp") else ""
-        return f"{percent}{cardinal(left)}到{percent}{cardinal(right)}{year}"
+        # 1—2个 → 一到两个, 2—3岁 → 两到三岁: a count before a measure word.
+        count = not percent and re.match(f"[{_MEASURE}]", m.string[m.end() :]) is not None
+        left_s, right_s = (
+            "两" if count and number == "2" else cardinal(number) for number in (left, right)
+        )
+        return f"{percent}{left_s}到{percent}{right_s}{year}"
     if kind == "time":
         # A dash between two times is said 到; a written 至 stays.
         return ("至" if "至" in text else "到").join(_time(t) for t in re.findall(_TIME, text))

@@ -19,7 +19,7 @@ from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError, PackError
 from audiopack.names import safe_component
 from audiopack.pack import PackFolder, write_staged_text
-from audiopack.plan import BuildPlan, ChapterPlan, PiecePlan
+from audiopack.planning import BuildPlan, ChapterPlan, PiecePlan
 from audiopack.synthesize import Progress
 from audiopack.texts import one_line
 from audiopack.timeline import ChapterTime, chapter_times, index_document
@@ -198,7 +198,9 @@ def assemble(ctx: PackContext, progress: Progress) -> tuple[list[str], list[str]
     times = chapter_times(ctx.plan, piece_records, timeline_codec, mp3)
     title = ctx.plan.manuscript.title
     books = book_files(config, title)
-    index = index_document(title, ctx.source, ctx.engine_info, times, books)
+    index = index_document(
+        title, ctx.source, ctx.engine_info, times, books, ctx.plan.manuscript.document.as_dict()
+    )
     ctx.last_duration_s = times[-1].end_s if times else 0.0
     lrc_encoding = "gb18030" if config.lrc_encoding.lower().startswith("gb") else "utf-8"
     every_piece = [p.key for c in ctx.plan.chapters for p in c.pieces]
@@ -247,8 +249,7 @@ def assemble(ctx: PackContext, progress: Progress) -> tuple[list[str], list[str]
         progress.finish()
         out.keep_or_make("cover.jpg", ctx.cover.key, lambda path: path.write_bytes(ctx.cover.data))
         out.text("index.json", json.dumps(index, ensure_ascii=False, indent=1) + "\n")
-        book = index["book"]["file"] if index["book"] else None
-        out.text("index.md", texts.index_markdown(title, times, book))
+        out.text("index.md", texts.index_markdown(title, times, list(books.values())))
         out.text("index.html", render_index_html(index, cover="cover.jpg"))
         out.text("book.srt", texts.srt(times))
         out.text("book.vtt", texts.vtt(times))

@@ -127,7 +127,7 @@ def _check_formats(ctx: click.Context, param: click.Parameter, value: str) -> st
     try:
         parse_formats(value)
     except ConfigError as e:
-        raise click.BadParameter(str(e).split(": ", 1)[-1]) from e
+        raise click.BadParameter(str(e).removeprefix("invalid --formats ")) from e
     return value
 
 
@@ -297,17 +297,21 @@ def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
 
     def action() -> None:
         with _long_lived_imports():
-            from audiopack.pipeline import BuildResult, build
+            from audiopack import pipeline
 
         config = _config(script, kw)
         quiet_bars = quiet or as_json or not sys.stderr.isatty()
         progress = None if quiet_bars else TqdmProgress()
-        result = build(config, progress, dry_run=dry_run)
+        if dry_run:
+            report = pipeline.plan_build(config, progress)
+            if as_json:
+                click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+            else:
+                _print_dry_run(report.as_json())
+            return
+        result = pipeline.build(config, progress)
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
-            return
-        if not isinstance(result, BuildResult):
-            _print_dry_run(result.as_json())
             return
         minutes, seconds = divmod(round(result.duration_s), 60)
         click.echo(
@@ -377,7 +381,7 @@ def outline(
     _setup_logging(verbose, quiet)
 
     def action() -> None:
-        from audiopack.outline import outline_dict, outline_text
+        from audiopack.outline_view import outline_dict, outline_text
         from audiopack.structure import load_manuscript
 
         manuscript = load_manuscript(
@@ -385,7 +389,7 @@ def outline(
         )
         if speech:
             from audiopack.engines import input_form
-            from audiopack.outline import speech_outline, speech_text
+            from audiopack.outline_view import speech_outline, speech_text
             from audiopack.speech import SpeechOptions, load_lexicon
 
             options = SpeechOptions(
@@ -539,7 +543,7 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("pack", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--host", default=None, help="Address to listen on [default: this machine's LAN address]."
 )
@@ -550,13 +554,25 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
     show_default=True,
     help="Port (0 picks a free one).",
 )
+@click.option(
+    "--feed-items",
+    type=click.Choice(["pack", "chapter"]),
+    default="pack",
+    show_default=True,
+    help="feed.xml: one episode per pack (its book file) or per chapter file.",
+)
 @common_options
-def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) -> None:
-    """Serve a pack to a phone on the same network (prints the URL, then a QR code).
+def serve(
+    folder: Path, host: str | None, port: int, feed_items: str, verbose: int, quiet: bool
+) -> None:
+    """Serve a pack, or a folder of packs as a shelf, to phones on the same network.
+
+    Prints the URL, then a QR code. A podcast feed of the pack(s) is at feed.xml.
 
     \b
     Example:
       audiopack serve output/从严治党专题会议讲话
+      audiopack serve output --feed-items chapter
       audiopack serve output/从严治党专题会议讲话 --host 127.0.0.1 --port 0
     """
     _setup_logging(verbose, quiet)
@@ -564,7 +580,9 @@ def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) ->
     def action() -> None:
         from audiopack import serve as serving
 
-        server = serving.serve(pack, host, port)
+        server = serving.serve(
+            folder, host, port, feed_items="chapter" if feed_items == "chapter" else "pack"
+        )
         click.echo(server.url)
         sys.stdout.flush()
         click.echo(serving.qr_text(server.url))

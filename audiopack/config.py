@@ -44,8 +44,8 @@ def parse_formats(value: str) -> frozenset[str]:
             found.append(name)
         else:
             raise ConfigError(
-                f"invalid --formats {value!r}: list one or more of {', '.join(FORMATS)} "
-                "separated by commas (both = mp3,m4b)"
+                f"invalid --formats {value!r}: {name!r} is not one of {', '.join(FORMATS)} "
+                "(list them separated by commas; both = mp3,m4b)"
             )
     return frozenset(found)
 

@@ -34,7 +34,7 @@ from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
 from audiopack.model import Chapter
 from audiopack.pieces import piece_ready, store_piece
-from audiopack.plan import BuildPlan, ChapterPlan, PiecePlan
+from audiopack.planning import BuildPlan, ChapterPlan, PiecePlan
 
 if TYPE_CHECKING:
     from pydub import AudioSegment

@@ -13,7 +13,7 @@ from audiopack import audio
 from audiopack.cache import Store
 from audiopack.errors import ToolError
 from audiopack.mp4 import pack_frame_sizes, parse_adts
-from audiopack.plan import PiecePlan
+from audiopack.planning import PiecePlan
 from audiopack.synthesize import Progress, load_segment
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Protocol
 from audiopack.cache import Store
 from audiopack.engines import Engine
 from audiopack.errors import AudiopackError, SynthesisError
-from audiopack.plan import SegmentPlan
+from audiopack.planning import SegmentPlan
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,12 @@ from pathlib import Path
 
 from audiopack.config import BuildConfig
 from audiopack.errors import AudiopackError
+from audiopack.results import BuildResult
 
 log = logging.getLogger(__name__)
 
 
-def _describe(result: object) -> str:
-    from audiopack.pipeline import BuildResult
-
-    assert isinstance(result, BuildResult)
+def _describe(result: BuildResult) -> str:
     media = [n for n in result.changed if n.endswith((".mp3", ".m4b"))]
     changed = ", ".join(media) if media else "no audio files"
     return f"rebuilt: {result.synthesized} synthesised, {result.reused} reused; changed {changed}"

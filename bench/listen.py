@@ -183,6 +183,7 @@ def listen(model: Any, audio: np.ndarray) -> str:
     segments, _info = model.transcribe(
         audio, language="zh", beam_size=5, vad_filter=False,
         condition_on_previous_text=False, without_timestamps=True,
+        temperature=0.0, max_new_tokens=200,
     )  # fmt: skip
     return "".join(s.text for s in segments).strip()
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_compare import assert_same_audio, mismatch
 
 from audiopack import audio
 from audiopack.ffmpeg import decode_to_pcm
@@ -124,24 +126,105 @@ def test_requests_are_cut_in_the_middle_of_gaps() -> None:
     assert widen_to_gaps([], 10) == []
 
 
-@pytest.mark.parametrize(("bitrate", "rate"), [(48, SAMPLE_RATE), (128, 48000), (64, 22050)])
-def test_in_process_mp3_decoding_matches_the_ffmpeg_command(bitrate: int, rate: int) -> None:
-    """Edge audio is decoded in-process; sample for sample what ``ffmpeg -i`` gives, so the
-    sentence boundaries (which count the decoder's delay) stay where they were."""
+def _test_mp3(bitrate: int, rate: int) -> bytes:
+    """Three seconds of a tone in noise, encoded with LAME by the ffmpeg program."""
     from audiopack.ffmpeg import run_ffmpeg
 
     rng = np.random.default_rng(bitrate)
     count = rate * 3 + 77
     t = np.arange(count) / rate
     signal = np.sin(2 * np.pi * 330 * t) * 0.3 + rng.standard_normal(count) * 0.05
-    mp3 = run_ffmpeg(
+    return run_ffmpeg(
         ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame",
          "-b:a", f"{bitrate}k", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "pipe:1"],
         stdin=(signal * 32767).astype("<i2").tobytes(),
     )  # fmt: skip
+
+
+def _priming(rate: int) -> int:
+    """One MP3 frame at ``rate`` in samples at SAMPLE_RATE: the priming builds may differ by."""
+    return (1152 if rate >= 32000 else 576) * SAMPLE_RATE // rate + 1
+
+
+MP3_CASES = [(48, SAMPLE_RATE), (128, 48000), (64, 22050)]
+
+
+@pytest.mark.parametrize(("bitrate", "rate"), MP3_CASES)
+def test_in_process_mp3_decoding_matches_the_ffmpeg_command(bitrate: int, rate: int) -> None:
+    """Edge audio is decoded in-process; it is what ``ffmpeg -i`` gives (whichever ffmpeg is on
+    PATH, up to what differs between decoder builds), so the sentence boundaries (which count the
+    decoder's delay) stay where they were."""
+    mp3 = _test_mp3(bitrate, rate)
     decoded = audio.decode_mp3(mp3)
-    assert decoded == decode_to_pcm(mp3, "mp3")
-    assert abs(len(decoded) // 2 - count * SAMPLE_RATE / rate) < 3000  # delay and padding
+    assert_same_audio(decoded, decode_to_pcm(mp3, "mp3"), max_shift=_priming(rate))
+    assert abs(len(decoded) // 2 - (rate * 3 + 77) * SAMPLE_RATE / rate) < 3000  # delay, padding
+
+
+class _DroppingContainer:
+    """PyAV's input container, losing the ``drop``-th decoded frame."""
+
+    def __init__(self, inner: object, drop: int) -> None:
+        self._inner, self._drop = inner, drop
+
+    def __enter__(self) -> _DroppingContainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()  # type: ignore[attr-defined]
+
+    @property
+    def streams(self) -> object:
+        return self._inner.streams  # type: ignore[attr-defined]
+
+    def decode(self, **kwargs: int) -> Iterator[object]:
+        for i, frame in enumerate(self._inner.decode(**kwargs)):  # type: ignore[attr-defined]
+            if i != self._drop:
+                yield frame
+
+
+@pytest.mark.parametrize(("bitrate", "rate"), MP3_CASES)
+@pytest.mark.parametrize("drop", [1, 40, 110])
+def test_a_decoder_that_drops_a_frame_fails_the_comparison(
+    monkeypatch: pytest.MonkeyPatch, bitrate: int, rate: int, drop: int
+) -> None:
+    """The tolerance of the test above lets no real error through: the in-process decoder made
+    to lose one frame (at the start, in the middle, near the end) no longer matches."""
+    import av
+
+    mp3 = _test_mp3(bitrate, rate)
+    reference = decode_to_pcm(mp3, "mp3")
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: _DroppingContainer(real_open(*a, **k), drop))
+    damaged = audio.decode_mp3(mp3)
+    assert len(damaged) < len(reference)
+    assert mismatch(damaged, reference, max_shift=_priming(rate)) is not None
+
+
+def test_the_comparison_allows_build_differences_and_nothing_more() -> None:
+    rng = np.random.default_rng(7)
+    t = np.arange(48_000) / SAMPLE_RATE
+    clean = np.sin(2 * np.pi * 220 * t) * 8000 + rng.standard_normal(len(t)) * 800
+    pcm = clean.astype(np.int64)
+    lsb = pcm + rng.integers(-1, 2, len(pcm))
+    assert mismatch(lsb, pcm) is None  # rounding
+    rounded = pcm.copy()
+    rounded[5000:5576] += rng.integers(-60, 61, 576)  # a granule decoded a little differently
+    assert mismatch(rounded, pcm) is None
+    primed = np.concatenate([np.zeros(576, np.int64), pcm])
+    assert mismatch(primed, pcm, max_shift=577) is None  # a frame of priming
+    assert mismatch(primed, pcm) is not None  # ... only where allowed
+    twice = np.concatenate([np.zeros(1152, np.int64), pcm])
+    assert mismatch(twice, pcm, max_shift=577) is not None  # shifted by more
+    dropped = np.concatenate([pcm[:20_000], pcm[20_576:]])
+    assert mismatch(dropped, pcm, max_shift=577) is not None
+    repeated = np.concatenate([pcm[:20_576], pcm[20_000:-576]])
+    assert mismatch(repeated, pcm, max_shift=577) is not None
+    garbled = pcm.copy()
+    garbled[30_000:30_576] = pcm[10_000:10_576]
+    assert mismatch(garbled, pcm, max_shift=577) is not None
+    silenced = pcm.copy()
+    silenced[40_000:40_576] = 0
+    assert mismatch(silenced, pcm) is not None
 
 
 def test_undecodable_mp3_is_a_tool_error() -> None:

@@ -65,6 +65,8 @@ def test_book_mp3_with_chapter_files_and_m4b(
     assert book == {"file": "关于学习的几点体会.m4b", "m4b": "关于学习的几点体会.m4b",
                     "mp3": "关于学习的几点体会.mp3"}  # fmt: skip
     path = out / book["mp3"]
+    index_md = (out / "index.md").read_text("utf-8")
+    assert "有声书：`关于学习的几点体会.m4b`、`关于学习的几点体会.mp3`" in index_md
 
     # The same frames as the chapter files, joined: stream copy, nothing re-encoded.
     chapters = index["chapters"]
@@ -132,7 +134,7 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     config = BuildConfig(
         manuscript=short_script, output_dir=out, engine="espeak", formats="book-mp3"
     )
-    report = pipeline.build(config, engine=tone_engine, dry_run=True)
+    report = pipeline.plan_build(config, engine=tone_engine)
     assert isinstance(report, pipeline.DryRunReport) and report.changed_files == (name,)
     result = build(short_script, out, tone_engine, formats="book-mp3")
     assert name in result.changed and len(encoded) == 1  # one piece encoded, the rest copied
@@ -169,6 +171,7 @@ def test_bad_formats_are_a_one_line_usage_error(
     assert result.exit_code == 2
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "--formats" in errors[0] and "book-mp3" in errors[0]
+    assert repr(value) in errors[0]
     assert "Traceback" not in result.output and not out.exists()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audiopack.outline import outline_dict, outline_text
+from audiopack.outline_view import outline_dict, outline_text
 from audiopack.structure import load_manuscript
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from audiopack.model import Manuscript
-from audiopack.outline import outline_dict
+from audiopack.outline_view import outline_dict
 from audiopack.structure import load_manuscript
 from audiopack.structure.lines import is_date_line, is_heading_line
 
@@ -21,7 +21,16 @@ GOLDENS = sorted(CORPUS.glob("*.golden.json"))
 SUFFIXES = (".txt", ".md", ".docx")
 #: Goldens the parser does not yet meet (strict: one that starts passing must leave the list).
 #: The README's count of texts "outlined as an editor would" is len(GOLDENS) minus these.
-KNOWN_DIFFERENT: frozenset[str] = frozenset()
+KNOWN_DIFFERENT: frozenset[str] = frozenset(
+    {
+        # second batch of the corpus, landed before the parser meets it
+        "27_guangdong_baogao.golden.json",
+        "28_hainan_baogao.golden.json",
+        "29_fandui_dangbagu.golden.json",
+        "32_guoqi_fa.golden.json",
+        "33_yanan_wenyi.golden.json",
+    }
+)
 
 
 def manuscript_of(golden: Path) -> Path:
@@ -53,7 +62,11 @@ def candidates(golden: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, i
 
 
 #: Goldens where a heading or date line is still a point of its own.
-KNOWN_LONE_LINES: frozenset[str] = frozenset()
+KNOWN_LONE_LINES: frozenset[str] = frozenset(
+    {
+        "33_yanan_wenyi.golden.json",
+    }
+)
 
 
 def _params(known: frozenset[str] = KNOWN_DIFFERENT) -> list[Any]:

@@ -226,11 +226,9 @@ def test_concurrent_requests_overlap(fake_edge: FakeEdge) -> None:
     async def together() -> list[Clip]:
         return await asyncio.gather(*(engine.synthesize(t) for t in texts))
 
-    started = time.monotonic()
     clips = asyncio.run(together())
-    elapsed = time.monotonic() - started
+    # Overlap is observed at the service, not timed: a busy machine makes any timing slow.
     assert fake_edge.max_active >= 2
-    assert elapsed < 4 * 0.4
     assert sorted(fake_edge.texts) == sorted("".join(t) for t in texts)
     for clip, sentences in zip(clips, texts, strict=True):
         assert_on_bursts(clip, sentences)

@@ -94,7 +94,7 @@ def test_safe_component(title: str) -> None:
 
 def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
     from audiopack.audio import mp3_codec
-    from audiopack.plan import REQUEST_MAX_CHARS, SENTENCE_MAX_CHARS, Pauses, make_plan
+    from audiopack.planning import REQUEST_MAX_CHARS, SENTENCE_MAX_CHARS, Pauses, make_plan
     from audiopack.speech import SpeechOptions
     from audiopack.structure import load_manuscript
 

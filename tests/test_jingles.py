@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ToneEngine, decode, rms, starts_after_silence
 
-from audiopack import jingles, pipeline
+from audiopack import housekeeping, jingles, pipeline
 from audiopack.book import read_m4b_chapters
 from audiopack.cli import main
 from audiopack.config import BuildConfig
@@ -161,7 +161,14 @@ def test_jingles_are_heard_where_the_index_says(
     clock = chapters[2]["start"] + first["start"]
     stamp = f"{int(clock // 3600):02d}:{int(clock % 3600 // 60):02d}:{clock % 60:06.3f}"
     assert stamp.replace(".", ",") + " --> " in srt
-    assert "提示音" not in srt and "片头" not in (out / "02-提高思想认识.lrc").read_text("utf-8")
+    lrc = (out / "02-提高思想认识.lrc").read_text("utf-8").splitlines()
+    assert "提示音" not in srt and not any("片头" in line for line in lrc)
+    heading = lrc[4]  # after the [ti:], [al:], [ar:] and [length:] lines
+    minutes, seconds = heading[1:9].split(":")
+    assert heading.endswith("一、提高思想认识")
+    assert int(minutes) * 60 + float(seconds) > items[(2, "提示音")]["end"]  # after the chime
+    index_md = (out / "index.md").read_text("utf-8")
+    assert "共 4 章" in index_md and "提示音" not in index_md and "## 00:00 片头" in index_md
     page = (out / "index.html").read_text("utf-8")
     data = json.loads(page.split('id="pack-data">', 1)[1].split("</script>", 1)[0])
     for shown, chapter in zip(data["chapters"], chapters, strict=True):
@@ -184,6 +191,7 @@ def test_jingles_are_cached_and_an_edit_keeps_them(
 
     monkeypatch.setattr(jingles, "decode", no_decoding)
     assert build(short_script, out, tone_engine, chime=jingle_files["chime"]).changed == ()
+    assert housekeeping.prune([out], None) == (0, 0)  # the pack's manifest keeps the jingle
     monkeypatch.undo()
     # Other bytes, same name: decoded again, and only the chapters with a chime change.
     write_mp3(jingle_files["chime"], tone(CHIME_HZ, 0.5, 44100), 44100)

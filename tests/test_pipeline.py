@@ -207,7 +207,7 @@ def test_dry_run_changes_nothing(
         short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
     )
     config = BuildConfig(manuscript=short_script, output_dir=out, engine="espeak")
-    report = pipeline.build(config, engine=tone_engine, dry_run=True)
+    report = pipeline.plan_build(config, engine=tone_engine)
     assert isinstance(report, pipeline.DryRunReport)
     assert len(report.to_synthesize) == 1 and "方法正确" in report.to_synthesize[0]
     assert report.changed_files == ("03-改进学习方法.mp3", "关于学习的几点体会.m4b")

@@ -13,7 +13,7 @@ from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.lexicon import builtin_lexicon
 from audiopack.pipeline import BuildResult
-from audiopack.plan import SpeechMemo
+from audiopack.planning import SpeechMemo
 from audiopack.reading import READING_VERSION
 from audiopack.speech import SpeechOptions, speech_sentences
 

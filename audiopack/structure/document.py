@@ -103,6 +103,16 @@ def take_header(lines: list[Line]) -> tuple[dict[str, str], list[str], list[Line
     return parts, taken, lines[k:]
 
 
+def take_doc_number(lines: list[Line], parts: dict[str, str]) -> tuple[list[str], list[Line]]:
+    """A 发文字号 printed under the title (as gov.cn pages do): (taken lines, the rest)."""
+    if lines and "doc_number" not in parts and (match := _DOC_NUMBER.match(lines[0].text)):
+        parts["doc_number"] = match.group("number")
+        if match.group("signer"):
+            parts["signer"] = match.group("signer").strip()
+        return [lines[0].text], lines[1:]
+    return [], lines
+
+
 def _join(before: str | None, text: str) -> str:
     return text if not before else f"{before}\n{text}"
 
@@ -146,6 +156,9 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
             found.append((lines[start].text, title, block))
         tail.attachments[:0] = found
         lines = lines[:first]
+    elif (issued := _unlabelled_attachment(lines)) is not None:
+        tail.attachments.insert(0, ("", lines[issued].text, lines[issued + 1 :]))
+        lines = lines[:issued]
     body = _take_sign_off(lines, tail)
     return tail, body
 
@@ -164,6 +177,20 @@ def _take_endnotes(lines: list[Line], tail: Tail) -> list[Line]:
             tail.attachments.append((lines[k].text, "", block))
             return lines[:start]
     return lines
+
+
+def _unlabelled_attachment(lines: list[Line]) -> int | None:
+    """Where the document a notice issues (印发) begins without an "附件" label: a title line
+    after a signature and date (and notes), with more text after it."""
+    for k in range(1, len(lines) - 2):
+        if not is_date_line(lines[k].text) or not SIGNATURE.match(lines[k - 1].text):
+            continue
+        j = k + 1
+        while j < len(lines) and (_NOTE.match(lines[j].text) or _SEAL.match(lines[j].text)):
+            j += 1
+        if j + 1 < len(lines) and is_title_like(lines[j]) and not is_date_line(lines[j].text):
+            return j
+    return None
 
 
 def _has_sign_off_before(lines: list[Line], k: int) -> bool:

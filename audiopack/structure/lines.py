@@ -61,7 +61,9 @@ CLOSING_SALUTATION = re.compile(
     rf"^(?:各位{_GREETED}们?|{_GREETED}们)(?:、(?:各位)?{_GREETED}们?)*[，,！!]"
 )
 #: A closing appeal: the last paragraph of a speech calling on its hearers.
-CLOSING_APPEAL = re.compile(r"^(?:让我们|最后，|最后,|衷心祝愿|祝愿|祝大家|预祝)")
+CLOSING_APPEAL = re.compile(
+    r"^(?:[^，。！？]{1,6}[，,])?(?:让我们|最后，|最后,|衷心祝愿|祝愿|祝大家|预祝)"
+)
 
 DATE_LINE = re.compile(
     rf"^[（(]?(?:[{_DATE_DIGITS}]{{4}})\s*年\s*(?:[{_DATE_DIGITS}]{{1,3}}\s*月"
@@ -139,7 +141,7 @@ def is_heading_line(text: str) -> bool:
     if text[-1:] in "；;，,：:":
         return False  # an item of an enumeration ("（一）制定方案；"), not a heading
     body = text
-    if text.endswith("。") and len(text) <= HEADING_TRAILING_STOP_MAX_CHARS:
+    if text.endswith("。") and len(text) <= HEADING_TRAILING_STOP_MAX_CHARS and "：" not in text:
         body = text[:-1]
     return not any(ch in STRONG_STOPS for ch in body)
 
@@ -157,6 +159,16 @@ def is_salutation_line(text: str) -> bool:
         and not any(ch in SENTENCE_END for ch in text)
         and marker_rank(text) is None
     )
+
+
+_EXCLAIMED = re.compile(
+    r"^[^，。！？；：,.!?;:]{1,16}(?:先生|女士|同志|朋友|代表|来宾|阁下|们)[！!]$"
+)
+
+
+def is_exclaimed_salutation(text: str) -> bool:
+    """ "主席先生！" / "女士们、先生们！" / "同志们！" alone on a line: it greets what follows."""
+    return _EXCLAIMED.match(text) is not None
 
 
 def is_addressee_line(text: str) -> bool:
@@ -195,7 +207,7 @@ def is_headline(line: Line) -> bool:
         line.rank is None
         and not line.numbered
         and len(text) <= HEADLINE_MAX_CHARS
-        and any(ch in "：:，," for ch in text)
+        and any(ch in "：:，,【】— " for ch in text)
         and not any(ch in "。；;？?！!" for ch in text)
         and text[-1:] not in ("，", ",", "：", ":", "、")
         and marker_rank(text) is None

@@ -10,7 +10,7 @@ from audiopack.errors import ManuscriptError
 from audiopack.model import Chapter, ChapterKind, DocumentParts, Manuscript
 from audiopack.read import Block, Document
 from audiopack.structure.closing import add_sign_off, split_closing, split_unstructured_closing
-from audiopack.structure.document import Tail, take_header, take_tail
+from audiopack.structure.document import Tail, take_doc_number, take_header, take_tail
 from audiopack.structure.lines import (
     DOC_TYPE_END,
     EDITORIAL_NOTE,
@@ -178,6 +178,19 @@ def parse(
             found_title = "".join(title_texts)
             body = lines[n:]
 
+    # A docx title printed over two Title paragraphs ("…建设" / "试点工作方案的通知").
+    if (
+        document.title
+        and body
+        and not DOC_TYPE_END.search(found_title or "")
+        and is_title_like(body[0])
+        and DOC_TYPE_END.search(f"{found_title}{body[0].text}")
+    ):
+        title_texts = [found_title or "", body[0].text]
+        found_title = "".join(title_texts)
+        body = body[1:]
+    number, body = take_doc_number(body, parts)
+    header += number
     front: list[str] = []
     if found_title is not None:
         if title is not None and title.strip():
@@ -203,6 +216,8 @@ def parse(
     if header and read_boilerplate:
         front_points.insert(0, plain("\n".join(header)))
     sign_off = tail.sign_off + (tail.notes if read_boilerplate else [])
+    if number and read_boilerplate:
+        front_points.insert(0, plain("\n".join(number)))
     body = _bare_headings(body)
     if any(line.rank is not None for line in body):
         chapters = _chapters(body, front_points, sign_off, split)
@@ -302,9 +317,8 @@ def _chapters(
         above = []
         points = make_points(body[start + 1 : end], salutations=False)
         if n == len(starts) - 1:
-            points, closing = split_closing(points)
+            points, closing = add_sign_off(*split_closing(points), sign_off)
         chapters += _sections(heading, line.text, points, split)
-    closing = add_sign_off(closing, sign_off)
     if closing:
         # The closing is outside any subsection: its titles lose the subsection prefix.
         chapters.append(
@@ -327,11 +341,10 @@ def _unstructured(
     if len(markers) >= _MIN_LECTURE_MARKERS:
         return _lecture(front_points, points, markers, sign_off, split)
     body_points, closing = split_unstructured_closing(points)
-    everything = _opening(front_points, body_points)
+    everything, closing = add_sign_off(_opening(front_points, body_points), closing, sign_off)
     chapters: list[Chapter] = []
     if everything:
         chapters = _sections("", title, everything, split, kind="opening")
-    closing = add_sign_off(closing, sign_off)
     if closing:
         chapters.append(Chapter("closing", CLOSING_TITLE, finish(closing), heading=""))
     return chapters
@@ -359,8 +372,9 @@ def _lecture(
         if len(section) > 1 and len(first) <= _LECTURE_HEADING_MAX_CHARS and "\n" not in first:
             # "现在我来讲一讲主观主义。" alone: the section's spoken heading, not a point
             heading, section = first, section[1:]
+        if n == len(markers) - 1:
+            section, closing = add_sign_off(section, closing, sign_off)
         chapters += _sections(heading, point_title(first), section, split)
-    closing = add_sign_off(closing, sign_off)
     if closing:
         chapters.append(Chapter("closing", CLOSING_TITLE, finish(closing), heading=""))
     return chapters
@@ -370,7 +384,7 @@ def _attachments(tail: Tail, split: float | None) -> list[Chapter]:
     """Each 附件 its own chapter: its label and title are the heading, its body the points."""
     chapters: list[Chapter] = []
     for label, title, block in tail.attachments:
-        heading = f"{label}\n{title}" if title else label
+        heading = "\n".join(part for part in (label, title) if part)
         points = make_points(block, salutations=False)
         if not points:
             points, heading = [plain(heading)], ""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiopack import audio
+from audiopack import audio_codec
 from audiopack.cache import Store, content_key
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError, PackError
@@ -65,7 +65,7 @@ class PackContext:
     plan: BuildPlan
     segments: Store
     pieces: Store
-    codecs: tuple[audio.Codec, ...]
+    codecs: tuple[audio_codec.Codec, ...]
     folder: PackFolder
     engine_info: dict[str, Any]
     source: dict[str, str]
@@ -198,7 +198,9 @@ def assemble(ctx: PackContext, progress: Progress) -> tuple[list[str], list[str]
     times = chapter_times(ctx.plan, piece_records, timeline_codec, mp3)
     title = ctx.plan.manuscript.title
     books = book_files(config, title)
-    index = index_document(title, ctx.source, ctx.engine_info, times, books)
+    index = index_document(
+        title, ctx.source, ctx.engine_info, times, books, ctx.plan.manuscript.document.as_dict()
+    )
     ctx.last_duration_s = times[-1].end_s if times else 0.0
     lrc_encoding = "gb18030" if config.lrc_encoding.lower().startswith("gb") else "utf-8"
     every_piece = [p.key for c in ctx.plan.chapters for p in c.pieces]
@@ -247,8 +249,7 @@ def assemble(ctx: PackContext, progress: Progress) -> tuple[list[str], list[str]
         progress.finish()
         out.keep_or_make("cover.jpg", ctx.cover.key, lambda path: path.write_bytes(ctx.cover.data))
         out.text("index.json", json.dumps(index, ensure_ascii=False, indent=1) + "\n")
-        book = index["book"]["file"] if index["book"] else None
-        out.text("index.md", texts.index_markdown(title, times, book))
+        out.text("index.md", texts.index_markdown(title, times, list(books.values())))
         out.text("index.html", render_index_html(index, cover="cover.jpg"))
         out.text("book.srt", texts.srt(times))
         out.text("book.vtt", texts.vtt(times))

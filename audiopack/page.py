@@ -177,9 +177,29 @@ def _redundant_title(point: _Point) -> bool:
     return "".join(s.text for s in point.sentences).lstrip().startswith(stem)
 
 
-def _script_hash(script: str) -> str:
+def script_hash(script: str) -> str:
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+#: How the page names the official-document elements of index.json's "document".
+_DOCUMENT_LABELS = {
+    "issuer_mark": "发文机关", "copy_number": "份号", "secrecy": "密级", "urgency": "紧急程度",
+    "doc_number": "发文字号", "signer": "签发人", "addressee": "主送", "attachment_note": "附件",
+    "signature": "署名", "date": "日期", "seal": "印章", "note": "附注", "imprint": "版记",
+}  # fmt: skip
+
+
+def _document_html(document: Any) -> str:
+    """The document's elements under the title, as a small definition list."""
+    if not isinstance(document, Mapping) or not document:
+        return ""
+    rows = [
+        f"<dt>{_esc(label)}</dt><dd>{_esc(_str(document[key])).replace(chr(10), '<br>')}</dd>"
+        for key, label in _DOCUMENT_LABELS.items()
+        if document.get(key)
+    ]
+    return f'<dl class="document">{"".join(rows)}</dl>\n' if rows else ""
 
 
 def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> str:
@@ -215,7 +235,7 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     script = "\n" + _asset("player.js")
     csp = "; ".join(
         (
-            f"script-src '{_script_hash(script)}'",
+            f"script-src '{script_hash(script)}'",
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -244,6 +264,7 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     if cover_url:
         add(f'<img class="cover" src="{cover_url}" alt="">\n')
     add(f"<h1>{_esc(title)}</h1>\n")
+    add(_document_html(index.get("document")))
     add(f'<p class="meta">共 {len(chapters)} 章 · 时长 {format_time(total)}</p>\n</header>\n')
 
     add('<nav class="toc"><details><summary>目录</summary><ol>\n')

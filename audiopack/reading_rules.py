@@ -77,9 +77,25 @@ _NOT_TAKE = _words(
 _WEI4_ENDINGS = _words("因为 是因为 只为 专为 特为 为为 正因为 就因为 也因为")
 #: Words before a lone 为 that make it wéi, "be, become, as" (均为, 成长为, 依次为, 列为).
 _WEI2_AFTER = _words(
-    "均 同 皆 俱 亦 即 乃 分别 依次 成长 转化 转变 演变 发展 划 分 列 评 选 定 改 变 称 视 作 化 "
-    "转 译 命名 更名 简称 统称 合称 并称 确定 认定 归纳 概括 设 拟 定性 表现 拆分 划分 细分 "
+    "均 同 皆 俱 亦 即 乃 而 分别 依次 成长 转化 转变 演变 发展 划 分 列 评 选 定 改 变 称 视 "
+    "作 化 转 译 命名 更名 简称 统称 合称 并称 确定 认定 归纳 概括 设 拟 定性 表现 拆分 划分 细分 "
     "调整 合并 升级 提升 改造 建设 打造 培育 确立 界定 核定 核准 批准 扩大 缩小 下调 上调"
+)
+
+
+def _states_a_quantity(after: list[Word]) -> bool:
+    """Whether the clause after 为 is a quantity and nothing more (增速为五点二, 人口为一点四亿人):
+    为 is then "is" (wéi); with more after it (为二十九个省份保供), "for" (wèi)."""
+    if not after or after[0].text[0] not in _NUMERALS:
+        return False
+    rest = [w.text for w in after if w.text[0] not in _NUMERALS and w.text not in _MEASURES]
+    return len(rest) <= 1  # 为五点二, 为一点四亿人, 为百分之五左右
+
+
+_MEASURES = _words(
+    "个 元 亿元 万元 人 万人 亿人 年 月 天 日 次 项 家 所 座 台 辆 吨 万吨 亿吨 公里 平方公里 米 "
+    "平方米 千米 公顷 亩 万亩 户 万户 倍 点 分 秒 小时 岁 名 件 条 种 类 位 处 级 度 百分之 千分之 "
+    "成 批 套 张 部 份 篇 起 例 只 头 支"
 )
 
 
@@ -109,7 +125,7 @@ def _wei(items: Items, position: int, word: Word, index: int) -> None:
     if isinstance(previous, Word) and previous.text in _WEI2_AFTER:
         word.syllables[index] = "wei2"
         return
-    if len(word.text) == 1 and (first[0] in _NUMERALS or first in _WEI_ALWAYS):
+    if len(word.text) == 1 and (first in _WEI_ALWAYS or _states_a_quantity(after)):
         word.syllables[index] = "wei2"
         return
     if any(_takes_as(w.text) for w in _clause_before(items, position)):
@@ -226,10 +242,18 @@ def _zang(items: Items, position: int, word: Word, index: int) -> None:
         word.syllables[index] = "zang4"
 
 
+def _ying(items: Items, position: int, word: Word, index: int) -> None:
+    """应 on its own before …邀请/请求/要求 is yìng, "at the request of" (应朝鲜…请求)."""
+    if word.text == "应" and word.syllables[index] == "ying1":
+        after = {w.text for w in _clause_after(items, position)}
+        if not after.isdisjoint(("邀请", "请求", "要求", "之邀", "邀", "约请")):
+            word.syllables[index] = "ying4"
+
+
 Rule = Callable[[Items, int, Word, int], None]
 RULES: dict[str, Rule] = {
     "为": _wei, "地": _di, "得": _de, "只": _zhi, "处": _chu, "重": _zhong, "长": _chang,
-    "藏": _zang,
+    "藏": _zang, "应": _ying,
 }  # fmt: skip
 
 

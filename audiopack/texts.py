@@ -7,7 +7,7 @@ injection), no cue-timing arrows in subtitle text, markup characters escaped in 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from audiopack.timeline import ChapterTime, SentenceTime
 
@@ -105,14 +105,18 @@ def m3u8(chapters: tuple[ChapterTime, ...], album: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def index_markdown(title: str, chapters: tuple[ChapterTime, ...], book: str | None) -> str:
+def index_markdown(
+    title: str, chapters: tuple[ChapterTime, ...], book: str | Sequence[str] | None
+) -> str:
     def md(text: str) -> str:
         return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", one_line(text))
 
     total = chapters[-1].end_s if chapters else 0.0
-    lines = [f"# {md(title)}", "", f"总时长 {mmss(total)}，共 {len(chapters)} 章。", ""]
-    if book:
-        lines += [f"有声书：`{book}`", ""]
+    count = sum(c.chapter.kind != "jingle" for c in chapters)  # intro and outro are not text
+    lines = [f"# {md(title)}", "", f"总时长 {mmss(total)}，共 {count} 章。", ""]
+    books = [book] if isinstance(book, str) else list(book or ())
+    if books:
+        lines += ["有声书：" + "、".join(f"`{name}`" for name in books), ""]
     for chapter in chapters:
         where = f"（{chapter.file}）" if chapter.file else ""
         lines.append(f"## {mmss(chapter.start_s)} {md(chapter.chapter.title)}{where}")

@@ -53,9 +53,11 @@ def index_document(
     engine: dict[str, Any],
     chapters: tuple[ChapterTime, ...],
     book: Mapping[str, str] | None,
+    document: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The index.json object (schema 1), see README. ``book``: the book files by format
-    ("m4b", "mp3"); ``book.file`` names the M4B when there is one, else the book MP3."""
+    ("m4b", "mp3"); ``book.file`` names the M4B when there is one, else the book MP3.
+    ``document``: the official-document elements found (DocumentParts.as_dict())."""
     book_entry = None
     if book:
         book_entry = {"file": book.get("m4b") or book["mp3"], **book}
@@ -63,6 +65,7 @@ def index_document(
         "schema": 1,
         "title": title,
         "source": source,
+        "document": dict(document or {}),
         "engine": engine,
         "duration": chapters[-1].end_s if chapters else 0.0,
         "book": book_entry,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_compare import assert_same_audio, mismatch
 
-from audiopack import audio
+from audiopack import audio, audio_codec, loudness
 from audiopack.ffmpeg import decode_to_pcm
 from audiopack.model import SAMPLE_RATE
 from audiopack.mp4 import parse_adts
@@ -21,24 +23,26 @@ def _noise_piece(content_frames: int, seed: int) -> np.ndarray:
     return samples
 
 
-@pytest.mark.parametrize("codec", [audio.mp3_codec(64), audio.aac_codec(48)], ids=["mp3", "aac"])
+@pytest.mark.parametrize(
+    "codec", [audio_codec.mp3_codec(64), audio_codec.aac_codec(48)], ids=["mp3", "aac"]
+)
 def test_joined_pieces_decode_to_exact_lengths_and_offsets(
-    tmp_path: Path, codec: audio.Codec
+    tmp_path: Path, codec: audio_codec.Codec
 ) -> None:
     pieces = [_noise_piece(n, i) for i, n in enumerate([9000, 30000, 52345])]
     paths = []
     for i, samples in enumerate(pieces):
         path = tmp_path / f"{i}.{codec.suffix}"
-        audio.encode_pcm(samples, [(codec, path)])
+        audio_codec.encode_pcm(samples, [(codec, path)])
         paths.append(path)
         data = path.read_bytes()
         if codec.suffix == "mp3":
-            frames = audio.mp3_frame_count(data)
+            frames = audio_codec.mp3_frame_count(data)
         else:
             frames = len(parse_adts(data).sizes)
         assert frames * (576 if codec.suffix == "mp3" else 1024) == len(samples) + audio.ENCODER_PAD
     joined = tmp_path / f"joined.{codec.suffix}"
-    audio.concatenate_files(paths, joined)
+    joined.write_bytes(b"".join(p.read_bytes() for p in paths))  # stream copy, as the pack does
     decoded = np.frombuffer(decode_to_pcm(joined.read_bytes(), codec.suffix), dtype="<i2")
     expected = sum(len(p) + audio.ENCODER_PAD for p in pieces)
     assert len(decoded) == expected
@@ -78,15 +82,17 @@ def test_loudness_normalisation_hits_target_under_the_ceiling() -> None:
     speechy = np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 4
     spikes = rng.standard_normal(len(t)) * 0.05
     samples = ((speechy + spikes) * 0.2 * 32767).astype("<i2")
-    out = audio.normalise_loudness(samples)
-    loudness = audio.integrated_loudness(out)
-    assert loudness == pytest.approx(audio.TARGET_LUFS + audio.ENCODING_LOSS_LU, abs=0.3)
-    assert np.abs(out).max() / 32768 <= audio.PEAK_LIMIT + 1e-3
+    import pyloudnorm
+
+    out = loudness.normalise_loudness(samples)
+    measured = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(out / 32768.0)
+    assert measured == pytest.approx(loudness.TARGET_LUFS + loudness.ENCODING_LOSS_LU, abs=0.3)
+    assert np.abs(out).max() / 32768 <= loudness.PEAK_LIMIT + 1e-3
 
 
 def test_silence_is_left_alone() -> None:
     silent = np.zeros(SAMPLE_RATE, dtype="<i2")
-    assert np.array_equal(audio.normalise_loudness(silent), silent)
+    assert np.array_equal(loudness.normalise_loudness(silent), silent)
 
 
 def test_vectorised_loudness_matches_pyloudnorm() -> None:
@@ -99,7 +105,8 @@ def test_vectorised_loudness_matches_pyloudnorm() -> None:
     signal += rng.standard_normal(len(t)) * 0.01
     samples = (signal * 0.3 * 32767).astype("<i2")
     expected = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(samples / 32768.0)
-    assert audio.integrated_loudness(samples) == pytest.approx(expected, abs=0.05)
+    measured = loudness._gated_loudness(samples / 32768.0, SAMPLE_RATE)
+    assert measured == pytest.approx(expected, abs=0.05)
 
 
 def test_k_weighting_matches_scipys_recursive_filter() -> None:
@@ -108,8 +115,8 @@ def test_k_weighting_matches_scipys_recursive_filter() -> None:
     for rate in (22_050, 24_000):
         signal = np.random.default_rng(3).standard_normal(50_000)
         signal[:2000] = 0.0  # the filter starts at rest, as sosfilt's does
-        expected = sosfilt(audio._k_weighting(rate), signal)
-        assert np.allclose(audio._k_weighted(signal, rate), expected, atol=1e-9)
+        expected = sosfilt(loudness._k_weighting(rate), signal)
+        assert np.allclose(loudness._k_weighted(signal, rate), expected, atol=1e-9)
 
 
 def test_requests_are_cut_in_the_middle_of_gaps() -> None:
@@ -124,28 +131,109 @@ def test_requests_are_cut_in_the_middle_of_gaps() -> None:
     assert widen_to_gaps([], 10) == []
 
 
-@pytest.mark.parametrize(("bitrate", "rate"), [(48, SAMPLE_RATE), (128, 48000), (64, 22050)])
-def test_in_process_mp3_decoding_matches_the_ffmpeg_command(bitrate: int, rate: int) -> None:
-    """Edge audio is decoded in-process; sample for sample what ``ffmpeg -i`` gives, so the
-    sentence boundaries (which count the decoder's delay) stay where they were."""
+def _test_mp3(bitrate: int, rate: int) -> bytes:
+    """Three seconds of a tone in noise, encoded with LAME by the ffmpeg program."""
     from audiopack.ffmpeg import run_ffmpeg
 
     rng = np.random.default_rng(bitrate)
     count = rate * 3 + 77
     t = np.arange(count) / rate
     signal = np.sin(2 * np.pi * 330 * t) * 0.3 + rng.standard_normal(count) * 0.05
-    mp3 = run_ffmpeg(
+    return run_ffmpeg(
         ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame",
          "-b:a", f"{bitrate}k", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "pipe:1"],
         stdin=(signal * 32767).astype("<i2").tobytes(),
     )  # fmt: skip
-    decoded = audio.decode_mp3(mp3)
-    assert decoded == decode_to_pcm(mp3, "mp3")
-    assert abs(len(decoded) // 2 - count * SAMPLE_RATE / rate) < 3000  # delay and padding
+
+
+def _priming(rate: int) -> int:
+    """One MP3 frame at ``rate`` in samples at SAMPLE_RATE: the priming builds may differ by."""
+    return (1152 if rate >= 32000 else 576) * SAMPLE_RATE // rate + 1
+
+
+MP3_CASES = [(48, SAMPLE_RATE), (128, 48000), (64, 22050)]
+
+
+@pytest.mark.parametrize(("bitrate", "rate"), MP3_CASES)
+def test_in_process_mp3_decoding_matches_the_ffmpeg_command(bitrate: int, rate: int) -> None:
+    """Edge audio is decoded in-process; it is what ``ffmpeg -i`` gives (whichever ffmpeg is on
+    PATH, up to what differs between decoder builds), so the sentence boundaries (which count the
+    decoder's delay) stay where they were."""
+    mp3 = _test_mp3(bitrate, rate)
+    decoded = audio_codec.decode_mp3(mp3)
+    assert_same_audio(decoded, decode_to_pcm(mp3, "mp3"), max_shift=_priming(rate))
+    assert abs(len(decoded) // 2 - (rate * 3 + 77) * SAMPLE_RATE / rate) < 3000  # delay, padding
+
+
+class _DroppingContainer:
+    """PyAV's input container, losing the ``drop``-th decoded frame."""
+
+    def __init__(self, inner: object, drop: int) -> None:
+        self._inner, self._drop = inner, drop
+
+    def __enter__(self) -> _DroppingContainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()  # type: ignore[attr-defined]
+
+    @property
+    def streams(self) -> object:
+        return self._inner.streams  # type: ignore[attr-defined]
+
+    def decode(self, **kwargs: int) -> Iterator[object]:
+        for i, frame in enumerate(self._inner.decode(**kwargs)):  # type: ignore[attr-defined]
+            if i != self._drop:
+                yield frame
+
+
+@pytest.mark.parametrize(("bitrate", "rate"), MP3_CASES)
+@pytest.mark.parametrize("drop", [1, 40, 110])
+def test_a_decoder_that_drops_a_frame_fails_the_comparison(
+    monkeypatch: pytest.MonkeyPatch, bitrate: int, rate: int, drop: int
+) -> None:
+    """The tolerance of the test above lets no real error through: the in-process decoder made
+    to lose one frame (at the start, in the middle, near the end) no longer matches."""
+    import av
+
+    mp3 = _test_mp3(bitrate, rate)
+    reference = decode_to_pcm(mp3, "mp3")
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: _DroppingContainer(real_open(*a, **k), drop))
+    damaged = audio_codec.decode_mp3(mp3)
+    assert len(damaged) < len(reference)
+    assert mismatch(damaged, reference, max_shift=_priming(rate)) is not None
+
+
+def test_the_comparison_allows_build_differences_and_nothing_more() -> None:
+    rng = np.random.default_rng(7)
+    t = np.arange(48_000) / SAMPLE_RATE
+    clean = np.sin(2 * np.pi * 220 * t) * 8000 + rng.standard_normal(len(t)) * 800
+    pcm = clean.astype(np.int64)
+    lsb = pcm + rng.integers(-1, 2, len(pcm))
+    assert mismatch(lsb, pcm) is None  # rounding
+    rounded = pcm.copy()
+    rounded[5000:5576] += rng.integers(-60, 61, 576)  # a granule decoded a little differently
+    assert mismatch(rounded, pcm) is None
+    primed = np.concatenate([np.zeros(576, np.int64), pcm])
+    assert mismatch(primed, pcm, max_shift=577) is None  # a frame of priming
+    assert mismatch(primed, pcm) is not None  # ... only where allowed
+    twice = np.concatenate([np.zeros(1152, np.int64), pcm])
+    assert mismatch(twice, pcm, max_shift=577) is not None  # shifted by more
+    dropped = np.concatenate([pcm[:20_000], pcm[20_576:]])
+    assert mismatch(dropped, pcm, max_shift=577) is not None
+    repeated = np.concatenate([pcm[:20_576], pcm[20_000:-576]])
+    assert mismatch(repeated, pcm, max_shift=577) is not None
+    garbled = pcm.copy()
+    garbled[30_000:30_576] = pcm[10_000:10_576]
+    assert mismatch(garbled, pcm, max_shift=577) is not None
+    silenced = pcm.copy()
+    silenced[40_000:40_576] = 0
+    assert mismatch(silenced, pcm) is not None
 
 
 def test_undecodable_mp3_is_a_tool_error() -> None:
     from audiopack.errors import ToolError
 
     with pytest.raises(ToolError, match="cannot decode MP3"):
-        audio.decode_mp3(b"<html>not audio</html>" * 50)
+        audio_codec.decode_mp3(b"<html>not audio</html>" * 50)

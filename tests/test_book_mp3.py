@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import ToneEngine, starts_after_silence
 from mutagen.id3 import ID3
 
-from audiopack import audio, pipeline
+from audiopack import audio_codec, pipeline
 from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
@@ -65,11 +65,13 @@ def test_book_mp3_with_chapter_files_and_m4b(
     assert book == {"file": "关于学习的几点体会.m4b", "m4b": "关于学习的几点体会.m4b",
                     "mp3": "关于学习的几点体会.mp3"}  # fmt: skip
     path = out / book["mp3"]
+    index_md = (out / "index.md").read_text("utf-8")
+    assert "有声书：`关于学习的几点体会.m4b`、`关于学习的几点体会.mp3`" in index_md
 
     # The same frames as the chapter files, joined: stream copy, nothing re-encoded.
     chapters = index["chapters"]
     assert audio_bytes(path) == b"".join(audio_bytes(out / c["file"]) for c in chapters)
-    frames = audio.mp3_frame_count(audio_bytes(path))
+    frames = audio_codec.mp3_frame_count(audio_bytes(path))
     samples = decode_checked(path)
     assert len(samples) == frames * 576
     assert len(samples) / SAMPLE_RATE == pytest.approx(index["duration"], abs=0.001)
@@ -122,17 +124,20 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     before = (out / name).read_bytes()
 
     encoded: list[int] = []
-    real = audio.encode_pcm
-    monkeypatch.setattr(
-        audio, "encode_pcm", lambda samples, outputs: (encoded.append(1), real(samples, outputs))
-    )
+    real = audio_codec.encode_pcm
+
+    def counting(samples: Any, outputs: Any) -> None:
+        encoded.append(1)
+        real(samples, outputs)
+
+    monkeypatch.setattr(audio_codec, "encode_pcm", counting)
     short_script.write_text(
         short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
     )
     config = BuildConfig(
         manuscript=short_script, output_dir=out, engine="espeak", formats="book-mp3"
     )
-    report = pipeline.build(config, engine=tone_engine, dry_run=True)
+    report = pipeline.plan_build(config, engine=tone_engine)
     assert isinstance(report, pipeline.DryRunReport) and report.changed_files == (name,)
     result = build(short_script, out, tone_engine, formats="book-mp3")
     assert name in result.changed and len(encoded) == 1  # one piece encoded, the rest copied
@@ -169,6 +174,7 @@ def test_bad_formats_are_a_one_line_usage_error(
     assert result.exit_code == 2
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "--formats" in errors[0] and "book-mp3" in errors[0]
+    assert repr(value) in errors[0]
     assert "Traceback" not in result.output and not out.exists()
 
 

@@ -21,7 +21,14 @@ GOLDENS = sorted(CORPUS.glob("*.golden.json"))
 SUFFIXES = (".txt", ".md", ".docx")
 #: Goldens the parser does not yet meet (strict: one that starts passing must leave the list).
 #: The README's count of texts "outlined as an editor would" is len(GOLDENS) minus these.
-KNOWN_DIFFERENT: frozenset[str] = frozenset()
+KNOWN_DIFFERENT: frozenset[str] = frozenset(
+    {
+        # second batch of the corpus, landed before the parser meets it
+        "27_guangdong_baogao.golden.json",
+        "28_hainan_baogao.golden.json",
+        "29_fandui_dangbagu.golden.json",
+    }
+)
 
 
 def manuscript_of(golden: Path) -> Path:

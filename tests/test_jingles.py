@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ToneEngine, decode, rms, starts_after_silence
 
-from audiopack import jingles, pipeline
+from audiopack import housekeeping, jingles, pipeline
 from audiopack.book import read_m4b_chapters
 from audiopack.cli import main
 from audiopack.config import BuildConfig
@@ -161,7 +161,14 @@ def test_jingles_are_heard_where_the_index_says(
     clock = chapters[2]["start"] + first["start"]
     stamp = f"{int(clock // 3600):02d}:{int(clock % 3600 // 60):02d}:{clock % 60:06.3f}"
     assert stamp.replace(".", ",") + " --> " in srt
-    assert "提示音" not in srt and "片头" not in (out / "02-提高思想认识.lrc").read_text("utf-8")
+    lrc = (out / "02-提高思想认识.lrc").read_text("utf-8").splitlines()
+    assert "提示音" not in srt and not any("片头" in line for line in lrc)
+    heading = lrc[4]  # after the [ti:], [al:], [ar:] and [length:] lines
+    minutes, seconds = heading[1:9].split(":")
+    assert heading.endswith("一、提高思想认识")
+    assert int(minutes) * 60 + float(seconds) > items[(2, "提示音")]["end"]  # after the chime
+    index_md = (out / "index.md").read_text("utf-8")
+    assert "共 4 章" in index_md and "提示音" not in index_md and "## 00:00 片头" in index_md
     page = (out / "index.html").read_text("utf-8")
     data = json.loads(page.split('id="pack-data">', 1)[1].split("</script>", 1)[0])
     for shown, chapter in zip(data["chapters"], chapters, strict=True):
@@ -184,6 +191,7 @@ def test_jingles_are_cached_and_an_edit_keeps_them(
 
     monkeypatch.setattr(jingles, "decode", no_decoding)
     assert build(short_script, out, tone_engine, chime=jingle_files["chime"]).changed == ()
+    assert housekeeping.prune([out], None) == (0, 0)  # the pack's manifest keeps the jingle
     monkeypatch.undo()
     # Other bytes, same name: decoded again, and only the chapters with a chime change.
     write_mp3(jingle_files["chime"], tone(CHIME_HZ, 0.5, 44100), 44100)
@@ -194,7 +202,7 @@ def test_jingles_are_cached_and_an_edit_keeps_them(
     assert chime["end"] - chime["start"] == pytest.approx(0.5, abs=0.02)
 
 
-@pytest.mark.parametrize("kind", ["text", "empty", "silent", "missing"])
+@pytest.mark.parametrize("kind", ["text", "empty", "silent", "hiss", "missing"])
 def test_a_bad_file_stops_before_any_synthesis(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine, kind: str
 ) -> None:
@@ -209,6 +217,8 @@ def test_a_bad_file_stops_before_any_synthesis(
         bad.write_bytes(b"")
     elif kind == "silent":
         write_wav(bad, np.zeros(44100), 44100)
+    elif kind == "hiss":  # -70 dBFS
+        write_wav(bad, tone(800, 1.0, 44100, amplitude=0.0003), 44100)
     short_script.write_text(short_script.read_text("utf-8") + "新增一段。\n", "utf-8")
     with pytest.raises(ConfigError, match=r"--outro .*bad\.mp3") as caught:
         build(short_script, out, tone_engine, outro=bad)
@@ -226,6 +236,13 @@ def test_cli_reports_a_bad_jingle_in_one_line(short_script: Path, tmp_path: Path
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and result.output.startswith("Error: cannot use --chime")
     assert not list(out.glob("*.mp3"))
+
+
+def test_a_blip_is_kept(tmp_path: Path) -> None:
+    blip = write_wav(tmp_path / "blip.wav", tone(800, 0.003, 44100, 0.5), 44100)
+    levelled = jingles.process(jingles.decode(blip, SAMPLE_RATE, "chime"))
+    assert len(levelled) == pytest.approx(0.003 * SAMPLE_RATE, abs=0.002 * SAMPLE_RATE)
+    assert rms(levelled) > 1000
 
 
 def test_a_short_quiet_chime_is_levelled(jingle_files: dict[str, Path]) -> None:

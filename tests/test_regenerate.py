@@ -129,6 +129,8 @@ def test_sigint_midway_keeps_the_old_pack(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # a shell's background job starts with SIGINT ignored, and Python keeps it so
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     cache = out / ".audiopack" / "cache"
     before = len(list(cache.rglob("*.mp3")))

@@ -126,3 +126,39 @@ def test_read_text_raises_only_manuscript_errors(data: bytes) -> None:
             return
     assert text.strip()
     assert "\r" not in text
+
+
+DOCUMENT_LINES = [
+    "000123", "机密★1年", "特急", "××市人民政府文件", "×政发〔2024〕1号 签发人：李明",
+    "各区县人民政府，市政府各部门：", "附件：1．办法", "2．细则", "特此通知。", "谢谢大家！",
+    "××市人民政府", "2024年3月1日", "（此件公开发布）", "附件", "附件1", "第一条 总则。",
+    "抄送：市委办公室。", "××办公室 2024年3月1日印发", "注释", "〔1〕见前注。", "------",
+    "现在我来讲一讲第一个问题。", "下面讲第二个问题，", "“十四五”时期工作回顾",
+    "（新华社北京3月6日电）",
+]  # fmt: skip
+document_line = st.one_of(st.sampled_from(DOCUMENT_LINES), line)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(document_line, max_size=30).map("\n".join),
+    st.booleans(),
+    st.sampled_from([None, 0.01, 1.0]),
+)
+def test_document_parts_keep_every_character_once(
+    raw: str, read_boilerplate: bool, split: float | None
+) -> None:
+    try:
+        m = parse(
+            text_document(raw),
+            fallback_title=SENTINEL,
+            read_boilerplate=read_boilerplate,
+            split=split,
+        )
+    except ManuscriptError:
+        return
+    check_manuscript(m)
+    # Header lines held out of the chapters come first in the text, last in spoken().
+    assert sorted(visible(spoken(m))) == sorted(visible(normalize_text(raw)))
+    if read_boilerplate:
+        assert m.unspoken == () or all(not any(c.isalnum() for c in u) for u in m.unspoken)

@@ -9,7 +9,7 @@ from audiopack.model import Clip
 
 #: Engines given the reading layer's toned pinyin (their class attribute ``input_form`` says
 #: the same; this table answers without opening the engine).
-PINYIN_ENGINES = frozenset({"kokoro"})
+PINYIN_ENGINES = frozenset({"espeak", "kokoro"})
 
 #: Points the edge engine at another service (the tests' local fake): a ws:// or wss:// URL.
 EDGE_URL_ENV = "AUDIOPACK_EDGE_URL"

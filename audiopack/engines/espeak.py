@@ -14,8 +14,9 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
+from audiopack.engines.espeak_input import SPELLING_VERSION, needs_phoneme_input, to_espeak
 from audiopack.errors import EngineUnavailableError, SynthesisError
 from audiopack.model import Clip, SentenceTiming
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
+#: espeak_Synth flag: text within [[ ]] is phoneme mnemonics.
+_PHONEMES = 0x100
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH = 1, 2, 3
 _DEFAULT_WPM = 175
 _DEFAULT_PITCH = 50
@@ -84,6 +87,10 @@ class _Library:
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
             ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
         ]  # fmt: skip
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [
+            ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int
+        ]  # fmt: skip
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
         # A one-second buffer: fewer callbacks into Python, each of which takes the GIL from
@@ -93,6 +100,7 @@ class _Library:
             raise EngineUnavailableError("libespeak-ng failed to initialise its data")
         self.version = (lib.espeak_Info(None) or b"?").decode()
         self._chunks: list[bytes] = []
+        self._phonemes: dict[str, str] = {}
         self._callback = _CALLBACK(self._collect)
         lib.espeak_SetSynthCallback(self._callback)
         if lib.espeak_SetVoiceByName(b"cmn") != 0:
@@ -118,22 +126,38 @@ class _Library:
             _PARAM_PITCH, min(99, max(0, _DEFAULT_PITCH + _hertz(pitch) // 2)), 0
         )
 
-    def speak(self, text: str) -> bytes:
-        """Synthesise plain text (never SSML) and return PCM at ``self.sample_rate``."""
+    def phonemes_of(self, syllable: str) -> str:
+        """eSpeak NG's phoneme mnemonics of one word (``zhang3`` -> ``ts.'A214N``); the caller
+        holds the lock."""
+        found = self._phonemes.get(syllable)
+        if found is None:
+            pointer = ctypes.pointer(ctypes.c_char_p(syllable.encode("utf-8") + b"\0"))
+            found = (self.lib.espeak_TextToPhonemes(pointer, _CHARS_UTF8, 0) or b"").decode()
+            found = found.strip().rstrip("_|")
+            self._phonemes[syllable] = found
+        return found
+
+    def speak(self, text: str, phonemes: bool = False) -> bytes:
+        """Synthesise plain text (never SSML; with ``phonemes``, [[ ]] holds phoneme input) and
+        return PCM at ``self.sample_rate``."""
         self._chunks = []
         data = text.encode("utf-8") + b"\0"
-        status = self.lib.espeak_Synth(
-            data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
-        )
+        flags = _CHARS_UTF8 | (_PHONEMES if phonemes else 0)
+        status = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, flags, None, None)
         if status != 0:
             raise SynthesisError(f"eSpeak NG failed (status {status}) on: {text[:40]}")
         return b"".join(self._chunks)
 
 
 class EspeakEngine:
-    """eSpeak NG ``cmn``: robotic but offline, fast and always available."""
+    """eSpeak NG ``cmn``: robotic but offline, fast and always available.
+
+    It is given the reading layer's toned pinyin (see :mod:`audiopack.engines.espeak_input`),
+    so it says the syllables decided there rather than its own guesses from characters.
+    """
 
     name = "espeak"
+    input_form: Literal["text", "pinyin"] = "pinyin"
 
     def __init__(self, rate: str = "+0%", volume: str = "+0%", pitch: str = "+0Hz") -> None:
         self.rate, self.volume, self.pitch = rate, volume, pitch
@@ -154,6 +178,7 @@ class EspeakEngine:
             "rate": self.rate,
             "volume": self.volume,
             "pitch": self.pitch,
+            "input": f"pinyin/{SPELLING_VERSION}",
         }
 
     def synthesize_blocking(self, sentences: Sequence[str]) -> Clip:
@@ -164,7 +189,8 @@ class EspeakEngine:
             timings: list[SentenceTiming] = []
             position = 0
             for sentence in sentences:
-                pcm = library.speak(sentence)
+                spelled = to_espeak(sentence, library.phonemes_of)
+                pcm = library.speak(spelled, phonemes=needs_phoneme_input(spelled))
                 frames = len(pcm) // 2
                 timings.append(SentenceTiming(sentence, position, position + frames))
                 pieces.append(pcm)

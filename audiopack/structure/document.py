@@ -34,7 +34,9 @@ _SIGNER = re.compile(r"^签发人\s*[:：]\s*\S")
 _RULE = re.compile(r"^[-—─━=＝_＿★☆*·\s]{3,}$")
 
 _ATTACHMENT_NOTE = re.compile(r"^附\s*件\s*[:：]")
-_ATTACHMENT_LABEL = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]{0,3}\s*[:：]?$")
+_ATTACHMENT_LABEL = re.compile(
+    r"^附\s*(?:件\s*[0-9０-９一二三四五六七八九十]{0,3}|录\s*[0-9０-９一二三四五六七八九十]{0,3})?\s*[:：]?$"
+)
 #: Endnotes of a book edition or article: "注　　释" over "〔1〕…" lines.
 _NOTES_LABEL = re.compile(r"^(?:注\s*释|注|参考文献|尾\s*注)$")
 _NOTE_ITEM = re.compile(r"^(?:[〔\[［(（]\s*\d{1,3}\s*[〕\]］)）]|[\u2474-\u2487\u2460-\u2473])")
@@ -103,6 +105,16 @@ def take_header(lines: list[Line]) -> tuple[dict[str, str], list[str], list[Line
     return parts, taken, lines[k:]
 
 
+def take_doc_number(lines: list[Line], parts: dict[str, str]) -> tuple[list[str], list[Line]]:
+    """A 发文字号 printed under the title (as gov.cn pages do): (taken lines, the rest)."""
+    if lines and "doc_number" not in parts and (match := _DOC_NUMBER.match(lines[0].text)):
+        parts["doc_number"] = match.group("number")
+        if match.group("signer"):
+            parts["signer"] = match.group("signer").strip()
+        return [lines[0].text], lines[1:]
+    return [], lines
+
+
 def _join(before: str | None, text: str) -> str:
     return text if not before else f"{before}\n{text}"
 
@@ -132,7 +144,15 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
         lines = lines[:source]
     # 附件: a label line ("附件" / "附件1") after the body; the first needs a sign-off before it.
     labels = [k for k, line in enumerate(lines) if _ATTACHMENT_LABEL.match(line.text) and k > 0]
-    first = next((k for k in labels if _has_sign_off_before(lines, k)), None)
+    first = next(
+        (
+            k
+            for k in labels
+            if _has_sign_off_before(lines, k)
+            or (k + 2 < len(lines) and is_title_like(lines[k + 1]) and k > len(lines) // 2)
+        ),
+        None,
+    )
     if first is not None:
         found: list[tuple[str, str, list[Line]]] = []
         starts = [k for k in labels if k >= first]
@@ -146,6 +166,9 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
             found.append((lines[start].text, title, block))
         tail.attachments[:0] = found
         lines = lines[:first]
+    elif (issued := _unlabelled_attachment(lines)) is not None:
+        tail.attachments.insert(0, ("", lines[issued].text, lines[issued + 1 :]))
+        lines = lines[:issued]
     body = _take_sign_off(lines, tail)
     return tail, body
 
@@ -164,6 +187,20 @@ def _take_endnotes(lines: list[Line], tail: Tail) -> list[Line]:
             tail.attachments.append((lines[k].text, "", block))
             return lines[:start]
     return lines
+
+
+def _unlabelled_attachment(lines: list[Line]) -> int | None:
+    """Where the document a notice issues (印发) begins without an "附件" label: a title line
+    after a signature and date (and notes), with more text after it."""
+    for k in range(1, len(lines) - 2):
+        if not is_date_line(lines[k].text) or not SIGNATURE.match(lines[k - 1].text):
+            continue
+        j = k + 1
+        while j < len(lines) and (_NOTE.match(lines[j].text) or _SEAL.match(lines[j].text)):
+            j += 1
+        if j + 1 < len(lines) and is_title_like(lines[j]) and not is_date_line(lines[j].text):
+            return j
+    return None
 
 
 def _has_sign_off_before(lines: list[Line], k: int) -> bool:

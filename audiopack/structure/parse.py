@@ -10,8 +10,9 @@ from audiopack.errors import ManuscriptError
 from audiopack.model import Chapter, ChapterKind, DocumentParts, Manuscript
 from audiopack.read import Block, Document
 from audiopack.structure.closing import add_sign_off, split_closing, split_unstructured_closing
-from audiopack.structure.document import Tail, take_header, take_tail
+from audiopack.structure.document import Tail, take_doc_number, take_header, take_tail
 from audiopack.structure.lines import (
+    DATED_LINE,
     DOC_TYPE_END,
     EDITORIAL_NOTE,
     META_LINE,
@@ -23,6 +24,7 @@ from audiopack.structure.lines import (
     is_heading_line,
     is_headline,
     is_lecture_marker,
+    is_letter_spaced,
     is_title_like,
     marker_rank,
     point_title,
@@ -178,11 +180,33 @@ def parse(
             found_title = "".join(title_texts)
             body = lines[n:]
 
+    # A docx title printed over two Title paragraphs ("…建设" / "试点工作方案的通知").
+    if (
+        document.title
+        and body
+        and not DOC_TYPE_END.search(found_title or "")
+        and is_title_like(body[0])
+        and DOC_TYPE_END.search(f"{found_title}{body[0].text}")
+    ):
+        title_texts = [found_title or "", body[0].text]
+        found_title = "".join(title_texts)
+        body = body[1:]
+    number, body = take_doc_number(body, parts)
+    header += number
     front: list[str] = []
     if found_title is not None:
         if title is not None and title.strip():
             front.extend(title_texts or [found_title])
-        while body and len(body) > 1 and (is_title_like(body[0]) or META_LINE.match(body[0].text)):
+        while (
+            body
+            and len(body) > 1
+            and not is_letter_spaced(body[0].text)
+            and (
+                is_title_like(body[0])
+                or META_LINE.match(body[0].text)
+                or DATED_LINE.match(body[0].text)
+            )
+        ):
             front.append(body.pop(0).text)
         if front and len(body) > 1 and EDITORIAL_NOTE.match(body[0].text):
             front.append(body.pop(0).text)
@@ -283,10 +307,12 @@ def _chapters(
     opening = _opening(
         front_points, make_points(body[: starts[0]], salutations=True, addressee=True)
     )
+    above: list[str] = []
+    if len(opening) == 1 and all(is_date_line(t) for t in opening[0].text.split("\n")):
+        above, opening = [opening[0].text], []  # a date alone: spoken with the first heading
     if opening:
         chapters.append(Chapter("opening", OPENING_TITLE, finish(opening), heading=""))
     closing: list[Pt] = []
-    above: list[str] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(body)
         line = body[start]
@@ -302,9 +328,8 @@ def _chapters(
         above = []
         points = make_points(body[start + 1 : end], salutations=False)
         if n == len(starts) - 1:
-            points, closing = split_closing(points)
+            points, closing = add_sign_off(*split_closing(points), sign_off)
         chapters += _sections(heading, line.text, points, split)
-    closing = add_sign_off(closing, sign_off)
     if closing:
         # The closing is outside any subsection: its titles lose the subsection prefix.
         chapters.append(
@@ -327,11 +352,10 @@ def _unstructured(
     if len(markers) >= _MIN_LECTURE_MARKERS:
         return _lecture(front_points, points, markers, sign_off, split)
     body_points, closing = split_unstructured_closing(points)
-    everything = _opening(front_points, body_points)
+    everything, closing = add_sign_off(_opening(front_points, body_points), closing, sign_off)
     chapters: list[Chapter] = []
     if everything:
         chapters = _sections("", title, everything, split, kind="opening")
-    closing = add_sign_off(closing, sign_off)
     if closing:
         chapters.append(Chapter("closing", CLOSING_TITLE, finish(closing), heading=""))
     return chapters
@@ -359,8 +383,9 @@ def _lecture(
         if len(section) > 1 and len(first) <= _LECTURE_HEADING_MAX_CHARS and "\n" not in first:
             # "现在我来讲一讲主观主义。" alone: the section's spoken heading, not a point
             heading, section = first, section[1:]
+        if n == len(markers) - 1:
+            section, closing = add_sign_off(section, closing, sign_off)
         chapters += _sections(heading, point_title(first), section, split)
-    closing = add_sign_off(closing, sign_off)
     if closing:
         chapters.append(Chapter("closing", CLOSING_TITLE, finish(closing), heading=""))
     return chapters
@@ -370,7 +395,7 @@ def _attachments(tail: Tail, split: float | None) -> list[Chapter]:
     """Each 附件 its own chapter: its label and title are the heading, its body the points."""
     chapters: list[Chapter] = []
     for label, title, block in tail.attachments:
-        heading = f"{label}\n{title}" if title else label
+        heading = "\n".join(part for part in (label, title) if part)
         points = make_points(block, salutations=False)
         if not points:
             points, heading = [plain(heading)], ""

@@ -37,12 +37,11 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from aiohttp import web
-from aiohttp.abc import AbstractStreamWriter
-from multidict import CIMultiDict
 
 from audiopack.errors import ConfigError, PackError
 from audiopack.feed import FeedItems, render_feed
 from audiopack.page import read_index, render_index_html
+from audiopack.serve_files import file_response, parse_range, resolve, text_response
 from audiopack.shelf import (
     PackEntry,
     content_type,
@@ -97,108 +96,8 @@ def qr_text(url: str) -> str:
     return out.getvalue()
 
 
-def resolve(folder: Path, segments: list[str]) -> Path | None:
-    """The regular file the decoded path ``segments`` name inside ``folder``, or None.
-
-    Refused: empty segments (``//``), ``.``/``..`` and every hidden name, separators or NUL
-    inside a segment (``%2F``), absolute or drive paths, and anything that resolves (through
-    symlinks) outside the folder or into a hidden file or folder.
-    """
-    for segment in segments:
-        if not segment or segment.startswith(".") or "\x00" in segment:
-            return None
-        if "/" in segment or "\\" in segment or os.path.isabs(segment):
-            return None
-        if os.path.splitdrive(segment)[0]:
-            return None
-    try:
-        target = folder.joinpath(*segments).resolve(strict=True)
-        relative = target.relative_to(folder)
-    except (OSError, ValueError, RuntimeError):
-        return None
-    if any(part.startswith(".") for part in relative.parts) or not target.is_file():
-        return None
-    return target
-
-
-_RANGE_RE = re.compile(r"bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
-
-
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """The inclusive byte range ``(first, last)`` a ``Range`` header asks of a ``size``-byte file.
-
-    None means "ignore the header and send the whole file" (no header, a syntax this server does
-    not use such as several ranges); ValueError means the range is unsatisfiable (416).
-    """
-    match = _RANGE_RE.fullmatch(header)
-    if not match:
-        return None
-    first_s, last_s = match.groups()
-    if not first_s and not last_s:
-        return None
-    if not first_s:  # "-n": the last n bytes
-        suffix = int(last_s)
-        if suffix == 0 or size == 0:
-            raise ValueError("unsatisfiable suffix range")
-        return max(0, size - suffix), size - 1
-    first = int(first_s)
-    if last_s and int(last_s) < first:
-        return None  # syntactically invalid: ignore (RFC 9110 14.1.1)
-    if first >= size:
-        raise ValueError("range starts past the end")
-    last = int(last_s) if last_s else size - 1
-    return first, min(last, size - 1)
-
-
-class _FileResponse(web.FileResponse):
-    """aiohttp's FileResponse (sendfile, Range, ETag, 304), shown a request whose ``Range`` is
-    settled first: aiohttp answers a range unit it does not know or several ranges with 416
-    where RFC 9110 says to send the whole file, and reads ``If-Range`` only as a date, so a
-    stale entity tag would still get a range of the changed file."""
-
-    def __init__(self, path: Path, range_header: str | None) -> None:
-        super().__init__(path, headers={"Content-Type": content_type(path.name)})
-        self._range_header = range_header
-
-    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
-        headers = CIMultiDict(request.headers)
-        headers.popall("Range", None)
-        headers.popall("If-Range", None)
-        if self._range_header:
-            headers["Range"] = self._range_header
-        return await super().prepare(request.clone(headers=headers))
-
-
-def _file_response(request: web.Request, path: Path) -> web.StreamResponse:
-    try:
-        info = path.stat()
-    except OSError:
-        return _not_found()
-    header = request.headers.get("Range")
-    condition = request.headers.get("If-Range")
-    if header and condition is not None:
-        etag = f'"{info.st_mtime_ns:x}-{info.st_size:x}"'  # as aiohttp's FileResponse sends it
-        modified = request.if_range
-        if condition.strip() != etag and (modified is None or info.st_mtime > modified.timestamp()):
-            header = None  # the client's copy is stale: send the whole file
-    wanted: tuple[int, int] | None = None
-    if header:
-        try:
-            wanted = parse_range(header, info.st_size)
-        except ValueError:
-            return _text(
-                416, "range not satisfiable\n", {"Content-Range": f"bytes */{info.st_size}"}
-            )
-    canonical = f"bytes={wanted[0]}-{wanted[1]}" if wanted else None
-    return _FileResponse(path, canonical)
-
-
-def _text(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=text, headers=headers)
-
-
 def _not_found() -> web.Response:
-    return _text(404, "not found\n")
+    return text_response(404, "not found\n")
 
 
 class PackServer:
@@ -341,7 +240,7 @@ class PackServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
-            return _text(405, "method not allowed\n", {"Allow": "GET, HEAD"})
+            return text_response(405, "method not allowed\n", {"Allow": "GET, HEAD"})
         segments = self._segments(request.rel_url.raw_path)
         if segments is None:
             return _not_found()
@@ -368,7 +267,7 @@ class PackServer:
             segments = ["index.html"]
         path = resolve(folder, segments)
         if path is not None:
-            return _file_response(request, path)
+            return file_response(request, path)
         if segments == ["index.html"]:
             return self._generated_index(folder)
         if self.single and segments == [FEED]:
@@ -383,7 +282,7 @@ class PackServer:
             page = render_index_html(index, cover=cover)
         except Exception:
             log.exception("cannot render index.html for %s", folder)
-            return _text(500, "cannot render index\n")
+            return text_response(500, "cannot render index\n")
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     def _shelf(self) -> web.Response:

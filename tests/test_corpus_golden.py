@@ -27,8 +27,6 @@ KNOWN_DIFFERENT: frozenset[str] = frozenset(
         "27_guangdong_baogao.golden.json",
         "28_hainan_baogao.golden.json",
         "29_fandui_dangbagu.golden.json",
-        "32_guoqi_fa.golden.json",
-        "33_yanan_wenyi.golden.json",
     }
 )
 
@@ -62,11 +60,7 @@ def candidates(golden: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, i
 
 
 #: Goldens where a heading or date line is still a point of its own.
-KNOWN_LONE_LINES: frozenset[str] = frozenset(
-    {
-        "33_yanan_wenyi.golden.json",
-    }
-)
+KNOWN_LONE_LINES: frozenset[str] = frozenset()
 
 
 def _params(known: frozenset[str] = KNOWN_DIFFERENT) -> list[Any]:

@@ -292,3 +292,51 @@ def test_shelf_shows_where_the_listener_left_off(server: PackServer) -> None:
             assert errors == []
         finally:
             browser.close()
+
+
+def test_feed_falls_back_to_what_a_pack_has(tmp_path: Path) -> None:
+    """A pack without a book file still gets episodes (its chapters), and one without chapter
+    files gets its book even when chapters are asked for."""
+    from audiopack.feed import render_feed
+
+    no_book = read_pack(make_pack(tmp_path / "no-book", book=False), "no-book")
+    book_only = read_pack(make_pack(tmp_path / "book-only", chapter_files=False), "book-only")
+    base = "http://192.0.2.1:8765/token123/"
+    by_pack = feedparser.parse(render_feed([no_book, book_only], base, title="t", items="pack"))
+    assert len(_enclosures(by_pack)) == 4
+    urls = [e.href for e in _enclosures(by_pack)]
+    assert urls[:3] == [base + "no-book/" + quote(c.file or "") for c in no_book.chapters]
+    assert urls[3] == base + "book-only/" + quote(BOOK_FILE)
+    by_chapter = feedparser.parse(render_feed([book_only], base, title="t", items="chapter"))
+    assert [e.href for e in _enclosures(by_chapter)] == [urls[3]]
+
+
+def test_cli_serves_the_shelf_and_stops_on_ctrl_c(shelf: Path) -> None:
+    """``audiopack serve output``: the URL is the first line on stdout, then the QR code."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audiopack", "serve", str(shelf), "--host", "127.0.0.1",
+         "--port", "0", "--feed-items", "chapter"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = urlsplit(proc.stdout.readline().strip())
+        assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.path.endswith("/")
+        resp, body = get(url.port or 80, url.path)
+        assert resp.status == 200 and body.decode().count('<li class="pack">') == 2
+        feed = feedparser.parse(get(url.port or 80, url.path + "feed.xml")[1])
+        assert len(feed.entries) == 6
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "█" in out or "▀" in out  # the QR code
+    assert "Traceback" not in err

@@ -13,6 +13,7 @@ title glyph by glyph. The licence goes beside it as OFL-NotoSansCJK.txt.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -29,10 +30,8 @@ def gb2312() -> set[str]:
     chars = set()
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes([high, low]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return chars
 
 
@@ -41,7 +40,9 @@ def repository_han() -> set[str]:
     for pattern in TEXTS:
         for path in ROOT.glob(pattern):
             text = path.read_bytes().decode("utf-8", "ignore")
-            chars.update(ch for ch in text if 0x4E00 <= ord(ch) <= 0x9FFF or 0x3400 <= ord(ch) <= 0x4DBF)
+            chars.update(
+                ch for ch in text if 0x4E00 <= ord(ch) <= 0x9FFF or 0x3400 <= ord(ch) <= 0x4DBF
+            )
     return chars
 
 
@@ -67,8 +68,10 @@ def main(source: str) -> None:
     subsetter.subset(font)
     font.recalcTimestamp = False  # the same source gives the same file
     font.save(TARGET)
-    print(f"{TARGET.relative_to(ROOT)}: {len(chars)} characters asked, "
-          f"{len(font.getBestCmap())} mapped, {TARGET.stat().st_size} bytes")
+    print(
+        f"{TARGET.relative_to(ROOT)}: {len(chars)} characters asked, "
+        f"{len(font.getBestCmap())} mapped, {TARGET.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ _HEADING_MARKERS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^第[{CN_NUM}\d]+(?:部分|篇)"),
     re.compile(rf"^第[{CN_NUM}\d]+(?:章|讲)"),
     re.compile(rf"^第[{CN_NUM}\d]+节"),
-    # 一、 一． 一. and "一 地主阶级" (an ideographic space, normalised to one space)
-    re.compile(rf"^[{CN_NUM}]+(?:[、．.]| (?=\S))"),
+    # 一、 一． 一. and "一 地主阶级" (an ideographic space, normalised to one space), and a
+    # numeral alone on its line ("一" over a part of a book chapter)
+    re.compile(rf"^[{CN_NUM}]+(?:[、．.]| (?=\S)|$)"),
     re.compile(rf"^[（(][{CN_NUM}]+[）)]"),
     re.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))"),
     re.compile(r"^[（(]\d{1,2}[）)]"),
@@ -60,6 +61,11 @@ _GREETED = "(?:领导|同志|代表|委员|来宾|嘉宾|朋友|同学|老师|�
 CLOSING_SALUTATION = re.compile(
     rf"^(?:各位{_GREETED}们?|{_GREETED}们)(?:、(?:各位)?{_GREETED}们?)*[，,！!]"
 )
+#: A closing summary: "今天我所讲的，…", "以上讲的几点意见，…", "我就讲这些。"
+CLOSING_SUMMARY = re.compile(
+    r"^(?:(?:今天|以上|上面)(?:我|我们)?(?:所|就)?(?:讲|谈|说)(?:的|了)"
+    r"|我(?:今天)?就(?:讲|谈|说)(?:这些|到这里))"
+)
 #: A closing appeal: the last paragraph of a speech calling on its hearers.
 CLOSING_APPEAL = re.compile(
     r"^(?:[^，。！？]{1,6}[，,])?(?:让我们|最后，|最后,|衷心祝愿|祝愿|祝大家|预祝)"
@@ -69,6 +75,12 @@ DATE_LINE = re.compile(
     rf"^[（(]?(?:[{_DATE_DIGITS}]{{4}})\s*年\s*(?:[{_DATE_DIGITS}]{{1,3}}\s*月"
     rf"(?:\s*[{_DATE_DIGITS}]{{1,3}}\s*日)?)?[）)]?$"
     r"|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$"
+)
+#: A law's history under its title: "（2023年10月24日第十四届全国人民代表大会常务委员会
+#: 第六次会议通过）".
+DATED_LINE = re.compile(
+    rf"^[（(]?[{_DATE_DIGITS}]{{4}}年[{_DATE_DIGITS}]{{1,3}}月[{_DATE_DIGITS}]{{1,3}}日"
+    r"[^。！？]{0,100}[）)]?$"
 )
 #: Lines of a copied web page or book edition under the title: source, time, author, editor.
 META_LINE = re.compile(
@@ -220,10 +232,19 @@ def is_date_line(text: str) -> bool:
     return DATE_LINE.match(text.replace(" ", "")) is not None
 
 
+_LETTER_SPACED = re.compile(r"^[\u4e00-\u9fff](?: +[\u4e00-\u9fff]){1,3}$")
+
+
+def is_letter_spaced(text: str) -> bool:
+    return _LETTER_SPACED.match(text) is not None
+
+
 def is_bare_heading(text: str) -> bool:
-    """A short line without sentence punctuation: a heading when it stands between paragraphs."""
+    """A short line without sentence punctuation: a heading when it stands between paragraphs
+    (also a letter-spaced one: "结　　论", "引　言")."""
     return (
-        4 <= len(text) <= BARE_HEADING_MAX_CHARS
+        (len(text) >= 4 or _LETTER_SPACED.match(text) is not None)
+        and len(text) <= BARE_HEADING_MAX_CHARS
         and not any(ch in "。！？；：!?;:，,、" for ch in text[:-1])
         and text[-1:] not in "。；：;:，,、…？?！!"
         and not is_date_line(text)

@@ -11,6 +11,7 @@ from audiopack.structure.lines import (
     CN_NUM,
     Line,
     is_addressee_line,
+    is_date_line,
     is_exclaimed_salutation,
     is_numbered,
     is_salutation_line,
@@ -71,13 +72,21 @@ def make_points(lines: list[Line], *, salutations: bool, addressee: bool = False
                 out.append(Pt(line.text, point_title(line.text), None, numbered, is_heading=True))
                 i += 1
             continue
-        greeting = is_exclaimed_salutation(line.text) or (
-            salutations
-            and (
-                is_salutation_line(line.text)
-                or (addressee and i == 0 and is_addressee_line(line.text))
+        greeting = (
+            is_date_line(line.text)
+            or is_exclaimed_salutation(line.text)
+            or (
+                salutations
+                and (
+                    is_salutation_line(line.text)
+                    or (addressee and i == 0 and is_addressee_line(line.text))
+                )
             )
         )
+        if is_date_line(line.text) and out and (nxt is None or nxt.rank is not None):
+            out[-1] = out[-1].joined(line.text)  # a date closing a passage is no point
+            i += 1
+            continue
         if greeting and nxt is not None and nxt.rank is None:
             # "同志们：" alone is no point; it belongs to what follows, which gives the title.
             nxt_numbered = nxt.numbered or is_numbered(nxt.text)

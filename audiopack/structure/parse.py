@@ -227,8 +227,6 @@ def parse(
     if header and read_boilerplate:
         front_points.insert(0, plain("\n".join(header)))
     sign_off = tail.sign_off + (tail.notes if read_boilerplate else [])
-    if number and read_boilerplate:
-        front_points.insert(0, plain("\n".join(number)))
     body = _bare_headings(body)
     if any(line.rank is not None for line in body):
         chapters = _chapters(body, front_points, sign_off, split)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from audiopack import segmenter
 from audiopack.lexicon import Lexicon, is_pinyin_reading, segment
 
 __all__ = ["READING_VERSION", "Reading", "Token", "as_text", "read"]
@@ -82,6 +83,8 @@ class Word:
     syllables: list[str]
     #: Decided by the lexicon: rules and tone changes leave its syllables alone.
     fixed: bool = False
+    #: A word of jieba's dictionary, not one its HMM joined from single characters.
+    known: bool = True
 
 
 #: A non-Han run: punctuation marks one by one, anything else by whitespace-separated pieces.
@@ -126,7 +129,8 @@ def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
         if i == len(piece) or is_han(piece[i]) != is_han(piece[start]):
             run = piece[start:i]
             if is_han(run[0]):
-                items.append(Word(run, _pinyin(run)))
+                known = len(run) == 1 or run != piece or segmenter.known(run, lexicon.words)
+                items.append(Word(run, _pinyin(run), known=known))
             elif items and isinstance(items[-1], str):
                 items[-1] += run
             else:

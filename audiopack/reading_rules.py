@@ -145,7 +145,14 @@ _DI_ADVERBS = _words("系统 似 般 猛 一般 逐步 积极 主动 全面 深�
 
 def _di(items: Items, position: int, word: Word, index: int) -> None:
     """地 as the adverbial particle de (认真地学习, 默默地, 系统地), else the noun dì."""
-    if index != len(word.text) - 1 or word.syllables[index] != "di4":
+    if word.syllables[index] != "di4":
+        return
+    if index == 0 and not word.known:  # jieba's HMM joined it to the verb: 辛辛苦苦|地写
+        before = _clause_before(items, position)
+        if before and (_reduplicated(before[-1].text) or before[-1].text in _DI_ADVERBS):
+            word.syllables[index] = "de5"
+        return
+    if index != len(word.text) - 1:
         return
     if len(word.text) > 1:
         stem = word.text[:-1]

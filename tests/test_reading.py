@@ -134,6 +134,15 @@ RULES = [
     # 应 yìng before …请求; 藏 zàng for Tibet
     ("值此危急关头，应朝鲜党和政府请求，中国党和政府作出历史性决策。", "应", "ying4"),
     ("特别应注意西藏中东部至川、滇、藏、青交界一带。", "藏", "zang4"),
+    # 场 chǎng as a measure word; 当年 dàng nián "that same year"; 长 cháng "length"; 朝阳
+    ("向世界奉献了一场“中国特色、亚洲风采、精彩纷呈”的体育文化盛会。", "一场", "yi4 chang3"),
+    ("在取得相关证书的当年，按照3600元定额扣除", "当年", "dang4 nian2"),
+    ("旗面为红色，长方形，其长与高为三与二之比", "其长", "qi2 chang2"),
+    ("我市历史悠久、文脉绵长", "绵长", "mian2 chang2"),
+    ("支持大连、朝阳创建国家历史文化名城。", "朝阳", "chao2 yang2"),
+    # 处 of a noun before 在 stays chù; 重重地 "heavily"
+    ("现在来分析一下党八股的坏处在什么地方", "坏处在", "huai4 chu4 zai4"),
+    ("说理的首先一个方法，就是重重地给患病者一个刺激", "重重地", "zhong4 zhong4 de5"),
     # tone changes: 一 by the next tone, 不 before a fourth tone, third tone in a word
     ("一方面，要继续全面加强防控。", "一方面", "yi4 fang1 mian4"),
     ("产业升级和经济结构调整不断加快。", "不断", "bu2 duan4"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiopack import audio
+from audiopack import audio_codec
 from audiopack.cache import Store, content_key
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError, PackError
@@ -65,7 +65,7 @@ class PackContext:
     plan: BuildPlan
     segments: Store
     pieces: Store
-    codecs: tuple[audio.Codec, ...]
+    codecs: tuple[audio_codec.Codec, ...]
     folder: PackFolder
     engine_info: dict[str, Any]
     source: dict[str, str]

@@ -18,6 +18,7 @@ import click
 
 from audiopack import __version__
 from audiopack.config import DEFAULT_VOICE, ENGINES, FORMATS, BuildConfig, parse_formats
+from audiopack.engines.voices import DEFAULT_KOKORO_VOICE
 from audiopack.errors import AudiopackError, ConfigError
 
 log = logging.getLogger("audiopack")
@@ -171,9 +172,15 @@ def _build_options(func: F) -> F:
             type=click.Choice(ENGINES),
             default="auto",
             show_default=True,
-            help="Speech engine; auto uses Edge voices when reachable, else eSpeak NG.",
+            help="Speech engine; auto uses the Edge voices when reachable, else Kokoro "
+            "(offline), else eSpeak NG.",
         ),
-        click.option("--voice", default=DEFAULT_VOICE, show_default=True, help="Edge voice."),
+        click.option(
+            "--voice",
+            default=None,
+            help=f"Voice (audiopack voices) [default: {DEFAULT_VOICE} for edge, "
+            f"{DEFAULT_KOKORO_VOICE} for kokoro].",
+        ),
         click.option("--rate", default="+0%", show_default=True, help="Speaking rate, e.g. +10%."),
         click.option("--volume", default="+0%", show_default=True, help="Volume, e.g. -5%."),
         click.option("--pitch", default="+0Hz", show_default=True, help="Pitch, e.g. +2Hz."),
@@ -416,11 +423,12 @@ def outline(
 @click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
 @common_options
 def voices(proxy: str | None, as_json: bool, verbose: int, quiet: bool) -> None:
-    """List the Mandarin (zh-CN) Edge voices.
+    """List the Mandarin voices: Kokoro's (offline) and the Edge service's (zh-CN).
 
     \b
     Example:
       audiopack voices
+      audiopack build speech.txt --engine kokoro --voice zm_yunxi
     """
     _setup_logging(verbose, quiet)
 
@@ -428,20 +436,30 @@ def voices(proxy: str | None, as_json: bool, verbose: int, quiet: bool) -> None:
         import asyncio
 
         from audiopack.engines.edge import list_voices
+        from audiopack.engines.voices import KOKORO_VOICES
 
         found, from_service = asyncio.run(list_voices(proxy=proxy, locale_prefix="zh-CN"))
         if as_json:
             click.echo(
                 json.dumps(
-                    {"from_service": from_service, "voices": [asdict(v) for v in found]},
+                    {
+                        "from_service": from_service,
+                        "voices": [asdict(v) for v in found],
+                        "kokoro": [asdict(v) for v in KOKORO_VOICES],
+                        "default": {"edge": DEFAULT_VOICE, "kokoro": DEFAULT_KOKORO_VOICE},
+                    },
                     ensure_ascii=False,
                 )
             )
             return
+        click.echo(f"kokoro (offline; default {DEFAULT_KOKORO_VOICE}):")
+        for voice in KOKORO_VOICES:
+            click.echo(f"  {voice.short_name:<34} {voice.gender:<7} {voice.description}".rstrip())
+        click.echo(f"edge (online; default {DEFAULT_VOICE}):")
         if not from_service:
             click.echo("(the Edge service is unreachable: built-in list)", err=True)
         for voice in found:
-            click.echo(f"{voice.short_name:<36} {voice.gender:<7} {voice.description}".rstrip())
+            click.echo(f"  {voice.short_name:<34} {voice.gender:<7} {voice.description}".rstrip())
 
     _run(action)
 
@@ -543,7 +561,7 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("pack", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--host", default=None, help="Address to listen on [default: this machine's LAN address]."
 )
@@ -554,13 +572,25 @@ def cache_prune(packs: tuple[Path, ...], cache_dir: Path | None) -> None:
     show_default=True,
     help="Port (0 picks a free one).",
 )
+@click.option(
+    "--feed-items",
+    type=click.Choice(["pack", "chapter"]),
+    default="pack",
+    show_default=True,
+    help="feed.xml: one episode per pack (its book file) or per chapter file.",
+)
 @common_options
-def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) -> None:
-    """Serve a pack to a phone on the same network (prints the URL, then a QR code).
+def serve(
+    folder: Path, host: str | None, port: int, feed_items: str, verbose: int, quiet: bool
+) -> None:
+    """Serve a pack, or a folder of packs as a shelf, to phones on the same network.
+
+    Prints the URL, then a QR code. A podcast feed of the pack(s) is at feed.xml.
 
     \b
     Example:
       audiopack serve output/从严治党专题会议讲话
+      audiopack serve output --feed-items chapter
       audiopack serve output/从严治党专题会议讲话 --host 127.0.0.1 --port 0
     """
     _setup_logging(verbose, quiet)
@@ -568,7 +598,9 @@ def serve(pack: Path, host: str | None, port: int, verbose: int, quiet: bool) ->
     def action() -> None:
         from audiopack import serve as serving
 
-        server = serving.serve(pack, host, port)
+        server = serving.serve(
+            folder, host, port, feed_items="chapter" if feed_items == "chapter" else "pack"
+        )
         click.echo(server.url)
         sys.stdout.flush()
         click.echo(serving.qr_text(server.url))

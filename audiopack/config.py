@@ -8,10 +8,11 @@ from pathlib import Path
 
 from audiopack.errors import ConfigError
 
-ENGINES = ("auto", "espeak", "edge")
+ENGINES = ("auto", "espeak", "edge", "kokoro")
 #: What ``--formats`` can list: chapter MP3s, the M4B book, the book as one MP3.
 FORMATS = ("mp3", "m4b", "book-mp3")
 FORMAT_ALIASES = {"both": ("mp3", "m4b")}
+#: The Edge voice used when none is given (the kokoro engine has its own default).
 DEFAULT_VOICE = "zh-CN-YunyangNeural"
 
 _RATE_RE = re.compile(r"[+-]\d{1,3}%")
@@ -56,7 +57,8 @@ class BuildConfig:
     output_dir: Path | None = None
     title: str | None = None
     engine: str = "auto"
-    voice: str = DEFAULT_VOICE
+    #: None: the engine's own default voice (DEFAULT_VOICE for edge, DEFAULT_KOKORO_VOICE).
+    voice: str | None = None
     rate: str = "+0%"
     volume: str = "+0%"
     pitch: str = "+0Hz"
@@ -89,6 +91,10 @@ class BuildConfig:
             raise ConfigError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
         parse_formats(self.formats)
         validate_prosody(self.rate, self.volume, self.pitch)
+        if self.engine == "kokoro" and self.voice is not None:
+            from audiopack.engines.voices import KOKORO_VOICES, check_voice
+
+            check_voice(self.voice, KOKORO_VOICES)
         if not 1 <= self.jobs <= 32:
             raise ConfigError(f"invalid --jobs {self.jobs}: use 1 to 32")
         for name, value in (

@@ -1,29 +1,25 @@
 """Cover art: a generated cover (title set on a plain background) or the user's --cover image.
 
-The generated cover needs a font with Chinese glyphs. None ships with audiopack; the
-system's fonts are searched (:func:`find_cjk_font`). Without one, no glyph that would show
-as a tofu box is drawn: an ASCII title is set in Pillow's built-in font, anything else
-gives a decorative cover without text.
+The generated cover is set in a font that draws Chinese: the system's, else the one shipped
+with audiopack (:func:`audiopack.fonts.find_cjk_font`). No glyph that would show as a tofu box
+is drawn; without any such font (a broken install) an ASCII title is set in Pillow's built-in
+font and anything else gives a decorative cover without text.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
-import os
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audiopack.errors import ConfigError
+from audiopack.fonts import find_cjk_font, has_glyph, notdef_bitmap, open_font
 from audiopack.tags import clean_text
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
 log = logging.getLogger(__name__)
 
@@ -36,169 +32,6 @@ MAX_TITLE_CHARS = 160
 BACKGROUND = (128, 24, 24)  # deep red
 INK = (250, 236, 200)  # warm cream
 ACCENT = (214, 175, 96)  # muted gold
-
-_DATA_DIR = Path(__file__).resolve().parent / "data"
-_FONT_SUFFIXES = (".ttf", ".ttc", ".otf", ".otc")
-
-#: Well-known CJK font files, best first.
-_KNOWN_FONTS = (
-    # Linux (Debian/Ubuntu, Fedora, Arch)
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/source-han-sans/SourceHanSansSC-Bold.otf",
-    "/usr/share/fonts/adobe-source-han-sans/SourceHanSansSC-Bold.otf",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
-    "/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    # macOS
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/Hiragino Sans GB.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
-    "/System/Library/Fonts/STHeiti Light.ttc",
-    "/Library/Fonts/Arial Unicode.ttf",
-    # Windows
-    r"C:\Windows\Fonts\msyhbd.ttc",
-    r"C:\Windows\Fonts\msyh.ttc",
-    r"C:\Windows\Fonts\simhei.ttf",
-    r"C:\Windows\Fonts\Deng.ttf",
-    r"C:\Windows\Fonts\simsun.ttc",
-)
-
-#: File names (lower case) that mark a CJK font when the font folders are searched.
-_CJK_NAME = re.compile(
-    r"cjk|sourcehan|source-han|wqy|droidsansfallback|uming|ukai|pingfang|heiti|hiragino"
-    r"|msyh|msjh|simhei|simsun|simkai|deng|notosanssc|notoserifsc|sarasa|lxgw|zcool"
-)
-
-
-def _font_dirs() -> list[Path]:
-    home = Path.home()
-    dirs = [
-        _DATA_DIR,
-        Path("/usr/share/fonts"),
-        Path("/usr/local/share/fonts"),
-        home / ".local/share/fonts",
-        home / ".fonts",
-        Path("/Library/Fonts"),
-        Path("/System/Library/Fonts"),
-        home / "Library/Fonts",
-    ]
-    windir = os.environ.get("WINDIR")
-    if windir:
-        dirs.append(Path(windir) / "Fonts")
-    local = os.environ.get("LOCALAPPDATA")
-    if local:
-        dirs.append(Path(local) / "Microsoft/Windows/Fonts")
-    return dirs
-
-
-def _candidates() -> Iterator[Path]:
-    """Font files that may hold Chinese glyphs, most likely first."""
-    # 1. a font shipped in audiopack/data (none today; the first place to put one)
-    if _DATA_DIR.is_dir():
-        yield from sorted(p for p in _DATA_DIR.iterdir() if p.suffix.lower() in _FONT_SUFFIXES)
-    # 2. well-known files
-    for name in _KNOWN_FONTS:
-        yield Path(name)
-    # 3. fontconfig's own answer (Linux, BSD, some macOS setups)
-    fc_list = shutil.which("fc-list")
-    if fc_list:
-        try:
-            out = subprocess.run(
-                [fc_list, ":lang=zh", "file"], capture_output=True, text=True, timeout=10
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        for line in sorted(out.splitlines()):
-            path = line.strip().rstrip(":").strip()
-            if path:
-                yield Path(path)
-    # 4. font folders, by file name
-    for folder in _font_dirs():
-        if not folder.is_dir():
-            continue
-        try:
-            for root, _dirs, files in os.walk(folder):
-                for file in sorted(files):
-                    lower = file.lower()
-                    if lower.endswith(_FONT_SUFFIXES) and _CJK_NAME.search(lower):
-                        yield Path(root) / file
-        except OSError:
-            continue
-
-
-def _bitmap(font: Any, ch: str) -> bytes:
-    """The pixels ``font`` draws for ``ch``."""
-    from PIL import Image, ImageDraw
-
-    _left, _top, right, bottom = font.getbbox(ch)
-    image = Image.new("L", (max(1, int(right)) + 2, max(1, int(bottom)) + 2))
-    ImageDraw.Draw(image).text((0, 0), ch, font=font, fill=255)
-    return image.tobytes()
-
-
-def _notdef_bitmap(font: Any) -> bytes:
-    """How the font draws a character it lacks (a private-use code point)."""
-    return _bitmap(font, "\U0010fffd")
-
-
-def has_glyph(font: Any, ch: str, notdef: bytes | None = None) -> bool:
-    """Whether ``font`` draws ``ch`` as itself rather than as a missing-glyph box."""
-    if ch.isspace():
-        return True
-    try:
-        pixels = _bitmap(font, ch)
-        if notdef is None:
-            notdef = _notdef_bitmap(font)
-    except (OSError, ValueError, UnicodeError):
-        return False
-    return pixels != notdef and any(pixels)
-
-
-def _open_font(path: Path, size: int) -> ImageFont.FreeTypeFont | None:
-    """The face of ``path`` for Simplified Chinese (a .ttc may hold JP/KR/SC/TC faces)."""
-    from PIL import ImageFont
-
-    faces: list[ImageFont.FreeTypeFont] = []
-    for index in range(12):
-        try:
-            faces.append(ImageFont.truetype(str(path), size, index=index))
-        except (OSError, ValueError):
-            break
-        if path.suffix.lower() not in (".ttc", ".otc"):
-            break
-    for face in faces:
-        family = " ".join(str(n) for n in face.getname() if n)
-        if re.search(r"\bSC\b|GB|Hans|Simplified|Micro Hei|Zen Hei", family):
-            return face
-    return faces[0] if faces else None
-
-
-@functools.lru_cache(maxsize=1)
-def find_cjk_font() -> Path | None:
-    """A font file on this machine that draws Chinese, or None."""
-    seen: set[Path] = set()
-    for path in _candidates():
-        if path in seen or not path.is_file():
-            continue
-        seen.add(path)
-        try:
-            font = _open_font(path, 48)
-        except Exception:  # a broken font file must not stop the search
-            continue
-        if font is not None and all(has_glyph(font, ch) for ch in "中文讲话"):
-            log.debug("cover font: %s", path)
-            return path
-    log.debug("no font with Chinese glyphs found; covers get no Chinese text")
-    return None
-
 
 _CLOSING = set("，。、；：！？）」』》〉】”’,.;:!?)]%…·")
 _OPENING = set("（「『《〈【“‘([")
@@ -295,7 +128,7 @@ def _fit(
 def _keep_drawable(text: str, font: Any, ascii_only: bool) -> str:
     if ascii_only:
         return "".join(ch if 0x20 <= ord(ch) < 0x7F else " " for ch in text)
-    notdef = _notdef_bitmap(font)
+    notdef = notdef_bitmap(font)
     known: dict[str, bool] = {}
     for ch in set(text):
         known[ch] = has_glyph(font, ch, notdef)
@@ -345,7 +178,7 @@ def _font_maker(path: Path | None) -> tuple[Any, bool]:
 
         def cjk(size: int) -> Any:
             if size not in cache:
-                cache[size] = _open_font(path, size)
+                cache[size] = open_font(path, size)
             return cache[size]
 
         return cjk, False

@@ -4,7 +4,7 @@
 Each file is decoded in-process by PyAV (FFmpeg's libraries: the formats pydub reads through
 the ffmpeg program, without needing that program) into a pydub ``AudioSegment``, mono at the
 pack's rate; pydub trims its leading and trailing silence and fades it in and out; it is
-brought to the speech's loudness (audio.normalise_loudness, the BS.1770 measure the speech
+brought to the speech's loudness (loudness.normalise_loudness, the BS.1770 measure the speech
 pieces use, which pydub has not) and laid on the frame grid, so that the MP3 and AAC timelines
 stay sample-exact. It is then encoded once like a speech piece and cached under the hash of
 the file's bytes and these settings: an unchanged jingle is never decoded again.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from audiopack import audio
+from audiopack import audio, audio_codec, loudness
 from audiopack.cache import Store, content_key
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
@@ -46,6 +46,8 @@ JINGLE_VERSION = 1
 FADE_IN_MS = 10
 #: The fade-out is at most this long, and at most a quarter of the sound.
 FADE_OUT_MS = 300
+#: A file whose peak is below this is refused as silent.
+SILENT_PEAK_DBFS = -60.0
 #: Quieter than this below the file's peak counts as silence when trimming.
 SILENCE_BELOW_PEAK_DB = 45.0
 #: What each jingle is called in the index, the chapter marks and the file names.
@@ -65,7 +67,7 @@ def _file_digest(role: str, path: Path) -> str:
 
 
 def jingle_pieces(
-    config: BuildConfig, codecs: Sequence[audio.Codec], rate: int
+    config: BuildConfig, codecs: Sequence[audio_codec.Codec], rate: int
 ) -> dict[str, PiecePlan]:
     """The jingles ``config`` asks for, by role, as pieces named by content: the file's bytes
     and every setting that changes the encoded audio."""
@@ -74,7 +76,8 @@ def jingle_pieces(
         key = content_key({
             "jingle": JINGLE_VERSION, "sha256": _file_digest(role, path), "rate": rate,
             "fade": [FADE_IN_MS, FADE_OUT_MS], "silence": SILENCE_BELOW_PEAK_DB,
-            "lufs": audio.TARGET_LUFS + audio.ENCODING_LOSS_LU, "codecs": [c.tag for c in codecs],
+            "lufs": loudness.TARGET_LUFS + loudness.ENCODING_LOSS_LU,
+            "codecs": [c.tag for c in codecs],
         })  # fmt: skip
         result[role] = PiecePlan(key, "jingle", None, (), (), 0, 0, 0, TITLES[role])
     return result
@@ -110,7 +113,7 @@ def prepare(
     config: BuildConfig,
     jingles: Mapping[str, PiecePlan],
     pieces: Store,
-    codecs: Sequence[audio.Codec],
+    codecs: Sequence[audio_codec.Codec],
     rate: int,
 ) -> None:
     """Decode, process, encode and cache every jingle not cached yet. Runs before any
@@ -148,7 +151,7 @@ def decode(path: Path, rate: int, role: str = "audio") -> AudioSegment:
     import av
 
     try:
-        data = audio.decode_to_pcm(str(path), rate)
+        data = audio_codec.decode_to_pcm(str(path), rate)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or str(e)
         raise ConfigError(
@@ -168,19 +171,25 @@ def process(
     from pydub.silence import detect_leading_silence
 
     peak = segment.max_dBFS
-    if peak == float("-inf"):
+    if peak < SILENT_PEAK_DBFS:  # too quiet to measure its loudness, let alone hear it
         raise ConfigError(f"cannot use --{role} {path}: it is silent")
     threshold = peak - SILENCE_BELOW_PEAK_DB
     lead_ms = detect_leading_silence(segment, silence_threshold=threshold, chunk_size=5)
     tail_ms = detect_leading_silence(segment.reverse(), silence_threshold=threshold, chunk_size=5)
     trimmed = segment[lead_ms : max(lead_ms + 1, len(segment) - tail_ms)]
-    faded = trimmed.fade_in(min(FADE_IN_MS, len(trimmed) // 4)).fade_out(
-        min(FADE_OUT_MS, len(trimmed) // 4)
+    faded = trimmed
+    fade_in_ms, fade_out_ms = (
+        min(FADE_IN_MS, len(trimmed) // 4),
+        min(FADE_OUT_MS, len(trimmed) // 4),
     )
+    if fade_in_ms:  # pydub cannot fade over 0 ms
+        faded = faded.fade_in(fade_in_ms)
+    if fade_out_ms:
+        faded = faded.fade_out(fade_out_ms)
     samples = np.frombuffer(faded.raw_data, dtype="<i2")
     rate = int(faded.frame_rate)
     # BS.1770 needs 400 ms blocks: a shorter chime is measured repeated, which has its
     # loudness, and cut back.
     repeats = -(-rate // max(1, len(samples))) if len(samples) < rate else 1
-    levelled = audio.normalise_loudness(np.tile(samples, repeats), rate=rate)[: len(samples)]
+    levelled = loudness.normalise_loudness(np.tile(samples, repeats), rate=rate)[: len(samples)]
     return levelled

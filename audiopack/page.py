@@ -177,7 +177,7 @@ def _redundant_title(point: _Point) -> bool:
     return "".join(s.text for s in point.sentences).lstrip().startswith(stem)
 
 
-def _script_hash(script: str) -> str:
+def script_hash(script: str) -> str:
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return "sha256-" + base64.b64encode(digest).decode("ascii")
 
@@ -235,7 +235,7 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     script = "\n" + _asset("player.js")
     csp = "; ".join(
         (
-            f"script-src '{_script_hash(script)}'",
+            f"script-src '{script_hash(script)}'",
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'none'",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from audiopack import audio
+from audiopack import audio, audio_codec, loudness
 from audiopack.cache import Store
 from audiopack.errors import ToolError
 from audiopack.mp4 import pack_frame_sizes, parse_adts
@@ -33,7 +33,7 @@ def widen_to_gaps(spans: Sequence[tuple[int, int]], frames: int) -> list[tuple[i
 
 
 def build_piece(
-    piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio.Codec], rate: int
+    piece: PiecePlan, segments: Store, pieces: Store, codecs: Sequence[audio_codec.Codec], rate: int
 ) -> None:
     """Lay out, normalise and encode one piece from its cached segments (PCM at ``rate``,
     the rate of the plan and of every codec)."""
@@ -50,7 +50,7 @@ def build_piece(
     laid = audio.lay_out_piece(
         sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames
     )
-    samples = audio.normalise_loudness(laid.samples, rate=rate)
+    samples = loudness.normalise_loudness(laid.samples, rate=rate)
     meta = {"spans": [list(s) for s in laid.spans]}
     store_piece(pieces, piece.key, samples, meta, codecs)
 
@@ -60,18 +60,18 @@ def store_piece(
     key: str,
     samples: audio.Int16Array,
     meta: dict[str, Any],
-    codecs: Sequence[audio.Codec],
+    codecs: Sequence[audio_codec.Codec],
 ) -> None:
     """Encode a piece's PCM (laid on the frame grid: audio.aligned_length) once per codec and
     record it in the cache under ``key`` with ``meta`` and its frame counts."""
     expected = len(samples) + audio.ENCODER_PAD
     outputs = [(codec, pieces.blob_path(key, codec.suffix)) for codec in codecs]
-    audio.encode_pcm(samples, outputs)
+    audio_codec.encode_pcm(samples, outputs)
     meta = {**meta, "frames": len(samples), "decoded_frames": expected}
     for codec, path in outputs:
         data = path.read_bytes()
         if codec.suffix == "mp3":
-            decoded = audio.mp3_frame_count(data) * 576
+            decoded = audio_codec.mp3_frame_count(data) * 576
         else:
             # Remembered so that writing the book need not read every frame header again.
             frame_sizes = parse_adts(data, f"piece {key[:12]}").sizes
@@ -89,7 +89,7 @@ def store_piece(
     pieces.add_blob_files(key, meta, {codec.suffix: path for codec, path in outputs})
 
 
-def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio.Codec]) -> bool:
+def piece_ready(pieces: Store, piece: PiecePlan, codecs: Sequence[audio_codec.Codec]) -> bool:
     return pieces.has(piece.key, [c.suffix for c in codecs])
 
 
@@ -104,7 +104,7 @@ class PieceEncoder:
         self,
         segments: Store,
         pieces: Store,
-        codecs: Sequence[audio.Codec],
+        codecs: Sequence[audio_codec.Codec],
         todo: list[PiecePlan],
         waiting_for: set[str],
         rate: int,

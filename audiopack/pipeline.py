@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from audiopack import audio
+from audiopack import audio_codec
 from audiopack.assemble import Cover, PackContext, assemble, audio_files
 from audiopack.atomic import atomic_write_text
 from audiopack.cache import Store
@@ -46,14 +46,14 @@ def cache_root(config: BuildConfig) -> Path:
     return config.cache_dir if config.cache_dir else config.pack_dir / ".audiopack" / CACHE_SUBDIR
 
 
-def codecs_for(config: BuildConfig, rate: int = SAMPLE_RATE) -> tuple[audio.Codec, ...]:
+def codecs_for(config: BuildConfig, rate: int = SAMPLE_RATE) -> tuple[audio_codec.Codec, ...]:
     """The encodings the formats need, at ``rate``: the engine's own, so that nothing is
     resampled (eSpeak NG speaks at 22.05 kHz, the Edge voices at 24 kHz)."""
     wanted = []
     if config.format_set & {"mp3", "book-mp3"}:
-        wanted.append(audio.mp3_codec(config.mp3_bitrate_k, rate))
+        wanted.append(audio_codec.mp3_codec(config.mp3_bitrate_k, rate))
     if "m4b" in config.format_set:
-        wanted.append(audio.aac_codec(config.aac_bitrate_k, rate))
+        wanted.append(audio_codec.aac_codec(config.aac_bitrate_k, rate))
     return tuple(wanted)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from audiopack.audio import Codec, seconds_to_frames
+from audiopack.audio import seconds_to_frames
+from audiopack.audio_codec import Codec
 from audiopack.cache import content_key
 from audiopack.model import SAMPLE_RATE, Chapter, Manuscript
 from audiopack.names import chapter_file_stems

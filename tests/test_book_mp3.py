@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import ToneEngine, starts_after_silence
 from mutagen.id3 import ID3
 
-from audiopack import audio, pipeline
+from audiopack import audio_codec, pipeline
 from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
@@ -71,7 +71,7 @@ def test_book_mp3_with_chapter_files_and_m4b(
     # The same frames as the chapter files, joined: stream copy, nothing re-encoded.
     chapters = index["chapters"]
     assert audio_bytes(path) == b"".join(audio_bytes(out / c["file"]) for c in chapters)
-    frames = audio.mp3_frame_count(audio_bytes(path))
+    frames = audio_codec.mp3_frame_count(audio_bytes(path))
     samples = decode_checked(path)
     assert len(samples) == frames * 576
     assert len(samples) / SAMPLE_RATE == pytest.approx(index["duration"], abs=0.001)
@@ -124,10 +124,13 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     before = (out / name).read_bytes()
 
     encoded: list[int] = []
-    real = audio.encode_pcm
-    monkeypatch.setattr(
-        audio, "encode_pcm", lambda samples, outputs: (encoded.append(1), real(samples, outputs))
-    )
+    real = audio_codec.encode_pcm
+
+    def counting(samples: Any, outputs: Any) -> None:
+        encoded.append(1)
+        real(samples, outputs)
+
+    monkeypatch.setattr(audio_codec, "encode_pcm", counting)
     short_script.write_text(
         short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
     )

@@ -24,16 +24,9 @@ SUFFIXES = (".txt", ".md", ".docx")
 KNOWN_DIFFERENT: frozenset[str] = frozenset(
     {
         # second batch of the corpus, landed before the parser meets it
-        "20_geshui_tongzhi.golden.json",
-        "21_jiejiari_tongzhi.golden.json",
-        "23_zhuti_jiaoyu.golden.json",
-        "24_shiwei_dahui.golden.json",
         "27_guangdong_baogao.golden.json",
         "28_hainan_baogao.golden.json",
         "29_fandui_dangbagu.golden.json",
-        "32_guoqi_fa.golden.json",
-        "33_yanan_wenyi.golden.json",
-        "34_xwlb_daibiao.golden.json",
     }
 )
 
@@ -67,11 +60,7 @@ def candidates(golden: dict[str, Any]) -> list[tuple[str, list[tuple[str, str, i
 
 
 #: Goldens where a heading or date line is still a point of its own.
-KNOWN_LONE_LINES: frozenset[str] = frozenset(
-    {
-        "33_yanan_wenyi.golden.json",
-    }
-)
+KNOWN_LONE_LINES: frozenset[str] = frozenset()
 
 
 def _params(known: frozenset[str] = KNOWN_DIFFERENT) -> list[Any]:

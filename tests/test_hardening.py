@@ -93,7 +93,7 @@ def test_safe_component(title: str) -> None:
 
 
 def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
-    from audiopack.audio import mp3_codec
+    from audiopack.audio_codec import mp3_codec
     from audiopack.planning import REQUEST_MAX_CHARS, SENTENCE_MAX_CHARS, Pauses, make_plan
     from audiopack.speech import SpeechOptions
     from audiopack.structure import load_manuscript
@@ -159,7 +159,7 @@ def test_encoder_failure_is_one_clear_error(
 ) -> None:
     import numpy as np
 
-    import audiopack.audio as audio_module
+    import audiopack.audio_codec as audio_module
 
     def broken(samples: object, bitrate_k: int, rate: int) -> bytes:
         raise RuntimeError("lame_init_params failed")

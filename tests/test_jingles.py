@@ -202,7 +202,7 @@ def test_jingles_are_cached_and_an_edit_keeps_them(
     assert chime["end"] - chime["start"] == pytest.approx(0.5, abs=0.02)
 
 
-@pytest.mark.parametrize("kind", ["text", "empty", "silent", "missing"])
+@pytest.mark.parametrize("kind", ["text", "empty", "silent", "hiss", "missing"])
 def test_a_bad_file_stops_before_any_synthesis(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine, kind: str
 ) -> None:
@@ -217,6 +217,8 @@ def test_a_bad_file_stops_before_any_synthesis(
         bad.write_bytes(b"")
     elif kind == "silent":
         write_wav(bad, np.zeros(44100), 44100)
+    elif kind == "hiss":  # -70 dBFS
+        write_wav(bad, tone(800, 1.0, 44100, amplitude=0.0003), 44100)
     short_script.write_text(short_script.read_text("utf-8") + "新增一段。\n", "utf-8")
     with pytest.raises(ConfigError, match=r"--outro .*bad\.mp3") as caught:
         build(short_script, out, tone_engine, outro=bad)
@@ -234,6 +236,13 @@ def test_cli_reports_a_bad_jingle_in_one_line(short_script: Path, tmp_path: Path
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and result.output.startswith("Error: cannot use --chime")
     assert not list(out.glob("*.mp3"))
+
+
+def test_a_blip_is_kept(tmp_path: Path) -> None:
+    blip = write_wav(tmp_path / "blip.wav", tone(800, 0.003, 44100, 0.5), 44100)
+    levelled = jingles.process(jingles.decode(blip, SAMPLE_RATE, "chime"))
+    assert len(levelled) == pytest.approx(0.003 * SAMPLE_RATE, abs=0.002 * SAMPLE_RATE)
+    assert rms(levelled) > 1000
 
 
 def test_a_short_quiet_chime_is_levelled(jingle_files: dict[str, Path]) -> None:

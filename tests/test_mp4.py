@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiopack import audio
+from audiopack import audio, audio_codec
 from audiopack.errors import PackError
 from audiopack.ffmpeg import decode_to_pcm
 from audiopack.mp4 import (
@@ -45,7 +45,7 @@ def adts(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     rng = np.random.default_rng(5)
     samples = (rng.standard_normal(audio.aligned_length(30_000)) * 2000).astype("<i2")
     path = tmp_path_factory.mktemp("mp4") / "part.aac"
-    audio.encode_pcm(samples, [(audio.aac_codec(48), path)])
+    audio_codec.encode_pcm(samples, [(audio_codec.aac_codec(48), path)])
     return path.read_bytes()
 
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from audiopack.audio import decode_mp3
+from audiopack.audio_codec import decode_mp3
 from audiopack.engines import EDGE_URL_ENV
 from audiopack.engines.edge_alignment import (
     Boundary,

@@ -1,4 +1,8 @@
-"""Choosing and opening the engine a build uses (``auto`` falls back to the offline engine)."""
+"""Choosing and opening the engine a build uses.
+
+``auto`` takes the Edge voices when their service answers, else Kokoro (offline, neural), else
+eSpeak NG; a Kokoro voice name given to ``auto`` means Kokoro.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from audiopack.config import BuildConfig
+from audiopack.config import DEFAULT_VOICE, BuildConfig
 from audiopack.engines import EDGE_URL_ENV, Engine
+from audiopack.engines.voices import DEFAULT_KOKORO_VOICE, KOKORO_VOICES
 from audiopack.errors import EngineUnavailableError
 
 log = logging.getLogger(__name__)
@@ -24,7 +29,7 @@ SERVICE_HOST, SERVICE_PORT = "speech.platform.bing.com", 443
 @dataclass(frozen=True)
 class EngineChoice:
     engine: Engine
-    #: Set when ``auto`` fell back to the offline engine: why the service was not used.
+    #: Set when ``auto`` fell back to an offline engine: why the service was not used.
     fallback_reason: str | None = None
 
 
@@ -33,6 +38,8 @@ async def open_engine(config: BuildConfig) -> EngineChoice:
         return EngineChoice(_espeak(config))
     if config.engine == "edge":
         return EngineChoice(await _edge(config))
+    if config.engine == "kokoro" or is_kokoro_voice(config.voice):
+        return EngineChoice(_kokoro(config))
     reason = await unreachable(config.proxy, PROBE_TIMEOUT_S)
     if reason is None:
         from audiopack.engines import edge
@@ -40,8 +47,27 @@ async def open_engine(config: BuildConfig) -> EngineChoice:
         reason = await edge.probe(timeout_s=PROBE_TIMEOUT_S, proxy=config.proxy)
     if reason is None:
         return EngineChoice(await _edge(config))
-    log.warning("Edge voices unreachable (%s); using the offline engine", reason)
-    return EngineChoice(_espeak(config), fallback_reason=reason)
+    try:
+        engine = _kokoro(config)
+    except EngineUnavailableError as e:
+        log.warning("Edge voices unreachable (%s) and Kokoro cannot load (%s); using eSpeak NG",
+                    reason, e)  # fmt: skip
+        return EngineChoice(_espeak(config), fallback_reason=f"{reason}; {e}")
+    log.warning("Edge voices unreachable (%s); using Kokoro (offline)", reason)
+    return EngineChoice(engine, fallback_reason=reason)
+
+
+def is_kokoro_voice(voice: str | None) -> bool:
+    return voice in {info.short_name for info in KOKORO_VOICES}
+
+
+def _kokoro(config: BuildConfig) -> Engine:
+    from audiopack.engines.kokoro import KokoroEngine
+
+    if config.pitch != "+0Hz":
+        log.warning("the kokoro engine has no pitch setting: --pitch %s is ignored", config.pitch)
+    voice = config.voice if is_kokoro_voice(config.voice) else DEFAULT_KOKORO_VOICE
+    return KokoroEngine(voice=voice or DEFAULT_KOKORO_VOICE, rate=config.rate)
 
 
 def _espeak(config: BuildConfig) -> Engine:
@@ -54,10 +80,11 @@ async def _edge(config: BuildConfig) -> Engine:
     from audiopack.engines import edge
 
     voices, _from_service = await edge.list_voices(proxy=config.proxy)
-    edge.check_voice(config.voice, voices)
+    voice = config.voice or DEFAULT_VOICE
+    edge.check_voice(voice, voices)
     try:
         return edge.EdgeEngine(
-            voice=config.voice, rate=config.rate, volume=config.volume, pitch=config.pitch,
+            voice=voice, rate=config.rate, volume=config.volume, pitch=config.pitch,
             proxy=config.proxy, jobs=config.jobs,
         )  # fmt: skip
     except ImportError as e:  # pragma: no cover - edge-tts is a dependency

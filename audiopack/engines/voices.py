@@ -1,7 +1,8 @@
-"""Voices of the ``edge`` engine: the built-in zh-CN list and the voice-name check.
+"""Voices of the engines: the Edge built-in zh-CN list, Kokoro's vendored voices, the name check.
 
-Kept free of edge-tts imports so the CLI can validate ``--voice`` and print the built-in list
-cheaply; :func:`audiopack.engines.edge.list_voices` asks the service for the full list.
+Kept free of edge-tts and onnxruntime imports so the CLI can validate ``--voice`` and print
+the lists cheaply; :func:`audiopack.engines.edge.list_voices` asks the service for the full
+Edge list.
 """
 
 from __future__ import annotations
@@ -42,3 +43,28 @@ def check_voice(voice: str, known: Iterable[VoiceInfo]) -> None:
     """Raise ConfigError unless ``voice`` is exactly the ShortName of one of ``known``."""
     if voice not in {info.short_name for info in known}:
         raise ConfigError(f"unknown voice {voice!r}: run 'audiopack voices' to list them")
+
+
+#: Kokoro-82M's Mandarin voices shipped in ``audiopack/data/kokoro`` (from the npm package
+#: kokoro-js 1.2.1, Apache-2.0; see the NOTICE there), with the SHA-256 of each file. zf_xiaoni
+#: is left out: it is known to be hard to understand.
+KOKORO_VOICES: tuple[VoiceInfo, ...] = (
+    VoiceInfo("zf_xiaobei", "Female", "zh-CN", "Kokoro-82M, offline"),
+    VoiceInfo("zf_xiaoxiao", "Female", "zh-CN", "Kokoro-82M, offline"),
+    VoiceInfo("zf_xiaoyi", "Female", "zh-CN", "Kokoro-82M, offline"),
+    VoiceInfo("zm_yunjian", "Male", "zh-CN", "Kokoro-82M, offline"),
+    VoiceInfo("zm_yunxi", "Male", "zh-CN", "Kokoro-82M, offline"),
+    VoiceInfo("zm_yunxia", "Male", "zh-CN", "Kokoro-82M, offline"),
+    VoiceInfo("zm_yunyang", "Male", "zh-CN", "Kokoro-82M, offline"),
+)
+KOKORO_VOICE_SHA256 = {
+    "zf_xiaobei": "5dde6e1c9c4f12c8b327bc29c0cee361a23b52b952c04636858ba637ec66e640",
+    "zf_xiaoxiao": "03adb5d5e3ddd88b047954e974e651cb0a4b524c985057e5d872e962c7be1169",
+    "zf_xiaoyi": "bc1555c5c486099196ac254bae5e0bb543c121952a3092f50b7d8724f1bc36b3",
+    "zm_yunjian": "de48a00bdbf3649f07162269a2b6e0513604389bfac8a2e6c75cb34b323ad6fa",
+    "zm_yunxi": "7243892fb4e560d47014090ddf010f8b8b790f3c6b029ff82b2ac06aa4e27c8b",
+    "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
+    "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
+}
+#: The Kokoro voice used when none is given.
+DEFAULT_KOKORO_VOICE = "zf_xiaoxiao"

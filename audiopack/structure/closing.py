@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-from audiopack.structure.lines import CLOSING_APPEAL, starts_with_closing_salutation
+from audiopack.structure.lines import (
+    CLOSING_APPEAL,
+    CLOSING_SUMMARY,
+    starts_with_closing_salutation,
+)
 from audiopack.structure.points import Pt, plain
 
 #: In a text without headings, a closing appeal counts only among its last paragraphs.
@@ -21,7 +25,8 @@ def split_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
         return not any(p.is_heading for p in points[k:])
 
     for k in range(start, len(points)):
-        if starts_with_closing_salutation(points[k].text) and tail_ok(k):
+        text = points[k].text
+        if (starts_with_closing_salutation(text) or CLOSING_SUMMARY.match(text)) and tail_ok(k):
             return points[:k], points[k:]
     if (
         last is not None
@@ -34,12 +39,20 @@ def split_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
 
 
 def split_unstructured_closing(points: list[Pt]) -> tuple[list[Pt], list[Pt]]:
-    """A text without headings: its closing is a "同志们，" or appeal paragraph at its end."""
+    """A text without headings: its closing is a "同志们，" or appeal paragraph at its end, or
+    the one paragraph after a run of numbered points (一、… 七、 then "…要妥善安排…")."""
     first = max(1, len(points) - UNSTRUCTURED_CLOSING_MAX_POINTS)
     for k in range(first, len(points)):
         text = points[k].text
-        if starts_with_closing_salutation(text) or CLOSING_APPEAL.match(text):
+        if (
+            starts_with_closing_salutation(text)
+            or CLOSING_APPEAL.match(text)
+            or CLOSING_SUMMARY.match(text)
+        ):
             return points[:k], points[k:]
+    numbered = [k for k, p in enumerate(points) if p.numbered]
+    if len(numbered) >= 2 and numbered[-1] + 2 == len(points):
+        return points[: numbered[-1] + 1], points[numbered[-1] + 1 :]
     return points, []
 
 

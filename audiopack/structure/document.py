@@ -34,7 +34,9 @@ _SIGNER = re.compile(r"^签发人\s*[:：]\s*\S")
 _RULE = re.compile(r"^[-—─━=＝_＿★☆*·\s]{3,}$")
 
 _ATTACHMENT_NOTE = re.compile(r"^附\s*件\s*[:：]")
-_ATTACHMENT_LABEL = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]{0,3}\s*[:：]?$")
+_ATTACHMENT_LABEL = re.compile(
+    r"^附\s*(?:件\s*[0-9０-９一二三四五六七八九十]{0,3}|录\s*[0-9０-９一二三四五六七八九十]{0,3})?\s*[:：]?$"
+)
 #: Endnotes of a book edition or article: "注　　释" over "〔1〕…" lines.
 _NOTES_LABEL = re.compile(r"^(?:注\s*释|注|参考文献|尾\s*注)$")
 _NOTE_ITEM = re.compile(r"^(?:[〔\[［(（]\s*\d{1,3}\s*[〕\]］)）]|[\u2474-\u2487\u2460-\u2473])")
@@ -142,7 +144,15 @@ def take_tail(lines: list[Line]) -> tuple[Tail, list[Line]]:
         lines = lines[:source]
     # 附件: a label line ("附件" / "附件1") after the body; the first needs a sign-off before it.
     labels = [k for k, line in enumerate(lines) if _ATTACHMENT_LABEL.match(line.text) and k > 0]
-    first = next((k for k in labels if _has_sign_off_before(lines, k)), None)
+    first = next(
+        (
+            k
+            for k in labels
+            if _has_sign_off_before(lines, k)
+            or (k + 2 < len(lines) and is_title_like(lines[k + 1]) and k > len(lines) // 2)
+        ),
+        None,
+    )
     if first is not None:
         found: list[tuple[str, str, list[Line]]] = []
         starts = [k for k in labels if k >= first]

@@ -31,8 +31,9 @@ _HEADING_MARKERS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^第[{CN_NUM}\d]+(?:部分|篇)"),
     re.compile(rf"^第[{CN_NUM}\d]+(?:章|讲)"),
     re.compile(rf"^第[{CN_NUM}\d]+节"),
-    # 一、 一． 一. and "一 地主阶级" (an ideographic space, normalised to one space)
-    re.compile(rf"^[{CN_NUM}]+(?:[、．.]| (?=\S))"),
+    # 一、 一． 一. and "一 地主阶级" (an ideographic space, normalised to one space), and a
+    # numeral alone on its line ("一" over a part of a book chapter)
+    re.compile(rf"^[{CN_NUM}]+(?:[、．.]| (?=\S)|$)"),
     re.compile(rf"^[（(][{CN_NUM}]+[）)]"),
     re.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))"),
     re.compile(r"^[（(]\d{1,2}[）)]"),
@@ -60,13 +61,26 @@ _GREETED = "(?:领导|同志|代表|委员|来宾|嘉宾|朋友|同学|老师|�
 CLOSING_SALUTATION = re.compile(
     rf"^(?:各位{_GREETED}们?|{_GREETED}们)(?:、(?:各位)?{_GREETED}们?)*[，,！!]"
 )
+#: A closing summary: "今天我所讲的，…", "以上讲的几点意见，…", "我就讲这些。"
+CLOSING_SUMMARY = re.compile(
+    r"^(?:(?:今天|以上|上面)(?:我|我们)?(?:所|就)?(?:讲|谈|说)(?:的|了)"
+    r"|我(?:今天)?就(?:讲|谈|说)(?:这些|到这里))"
+)
 #: A closing appeal: the last paragraph of a speech calling on its hearers.
-CLOSING_APPEAL = re.compile(r"^(?:让我们|最后，|最后,|衷心祝愿|祝愿|祝大家|预祝)")
+CLOSING_APPEAL = re.compile(
+    r"^(?:[^，。！？]{1,6}[，,])?(?:让我们|最后，|最后,|衷心祝愿|祝愿|祝大家|预祝)"
+)
 
 DATE_LINE = re.compile(
     rf"^[（(]?(?:[{_DATE_DIGITS}]{{4}})\s*年\s*(?:[{_DATE_DIGITS}]{{1,3}}\s*月"
     rf"(?:\s*[{_DATE_DIGITS}]{{1,3}}\s*日)?)?[）)]?$"
     r"|^\d{4}[-./]\d{1,2}[-./]\d{1,2}$"
+)
+#: A law's history under its title: "（2023年10月24日第十四届全国人民代表大会常务委员会
+#: 第六次会议通过）".
+DATED_LINE = re.compile(
+    rf"^[（(]?[{_DATE_DIGITS}]{{4}}年[{_DATE_DIGITS}]{{1,3}}月[{_DATE_DIGITS}]{{1,3}}日"
+    r"[^。！？]{0,100}[）)]?$"
 )
 #: Lines of a copied web page or book edition under the title: source, time, author, editor.
 META_LINE = re.compile(
@@ -139,7 +153,7 @@ def is_heading_line(text: str) -> bool:
     if text[-1:] in "；;，,：:":
         return False  # an item of an enumeration ("（一）制定方案；"), not a heading
     body = text
-    if text.endswith("。") and len(text) <= HEADING_TRAILING_STOP_MAX_CHARS:
+    if text.endswith("。") and len(text) <= HEADING_TRAILING_STOP_MAX_CHARS and "：" not in text:
         body = text[:-1]
     return not any(ch in STRONG_STOPS for ch in body)
 
@@ -157,6 +171,16 @@ def is_salutation_line(text: str) -> bool:
         and not any(ch in SENTENCE_END for ch in text)
         and marker_rank(text) is None
     )
+
+
+_EXCLAIMED = re.compile(
+    r"^[^，。！？；：,.!?;:]{1,16}(?:先生|女士|同志|朋友|代表|来宾|阁下|们)[！!]$"
+)
+
+
+def is_exclaimed_salutation(text: str) -> bool:
+    """ "主席先生！" / "女士们、先生们！" / "同志们！" alone on a line: it greets what follows."""
+    return _EXCLAIMED.match(text) is not None
 
 
 def is_addressee_line(text: str) -> bool:
@@ -195,7 +219,7 @@ def is_headline(line: Line) -> bool:
         line.rank is None
         and not line.numbered
         and len(text) <= HEADLINE_MAX_CHARS
-        and any(ch in "：:，," for ch in text)
+        and any(ch in "：:，,【】— " for ch in text)
         and not any(ch in "。；;？?！!" for ch in text)
         and text[-1:] not in ("，", ",", "：", ":", "、")
         and marker_rank(text) is None
@@ -208,10 +232,19 @@ def is_date_line(text: str) -> bool:
     return DATE_LINE.match(text.replace(" ", "")) is not None
 
 
+_LETTER_SPACED = re.compile(r"^[\u4e00-\u9fff](?: +[\u4e00-\u9fff]){1,3}$")
+
+
+def is_letter_spaced(text: str) -> bool:
+    return _LETTER_SPACED.match(text) is not None
+
+
 def is_bare_heading(text: str) -> bool:
-    """A short line without sentence punctuation: a heading when it stands between paragraphs."""
+    """A short line without sentence punctuation: a heading when it stands between paragraphs
+    (also a letter-spaced one: "结　　论", "引　言")."""
     return (
-        4 <= len(text) <= BARE_HEADING_MAX_CHARS
+        (len(text) >= 4 or _LETTER_SPACED.match(text) is not None)
+        and len(text) <= BARE_HEADING_MAX_CHARS
         and not any(ch in "。！？；：!?;:，,、" for ch in text[:-1])
         and text[-1:] not in "。；：;:，,、…？?！!"
         and not is_date_line(text)

@@ -12,6 +12,7 @@ from audiopack.read import Block, Document
 from audiopack.structure.closing import add_sign_off, split_closing, split_unstructured_closing
 from audiopack.structure.document import Tail, take_doc_number, take_header, take_tail
 from audiopack.structure.lines import (
+    DATED_LINE,
     DOC_TYPE_END,
     EDITORIAL_NOTE,
     META_LINE,
@@ -23,6 +24,7 @@ from audiopack.structure.lines import (
     is_heading_line,
     is_headline,
     is_lecture_marker,
+    is_letter_spaced,
     is_title_like,
     marker_rank,
     point_title,
@@ -195,7 +197,16 @@ def parse(
     if found_title is not None:
         if title is not None and title.strip():
             front.extend(title_texts or [found_title])
-        while body and len(body) > 1 and (is_title_like(body[0]) or META_LINE.match(body[0].text)):
+        while (
+            body
+            and len(body) > 1
+            and not is_letter_spaced(body[0].text)
+            and (
+                is_title_like(body[0])
+                or META_LINE.match(body[0].text)
+                or DATED_LINE.match(body[0].text)
+            )
+        ):
             front.append(body.pop(0).text)
         if front and len(body) > 1 and EDITORIAL_NOTE.match(body[0].text):
             front.append(body.pop(0).text)
@@ -216,8 +227,6 @@ def parse(
     if header and read_boilerplate:
         front_points.insert(0, plain("\n".join(header)))
     sign_off = tail.sign_off + (tail.notes if read_boilerplate else [])
-    if number and read_boilerplate:
-        front_points.insert(0, plain("\n".join(number)))
     body = _bare_headings(body)
     if any(line.rank is not None for line in body):
         chapters = _chapters(body, front_points, sign_off, split)
@@ -298,10 +307,12 @@ def _chapters(
     opening = _opening(
         front_points, make_points(body[: starts[0]], salutations=True, addressee=True)
     )
+    above: list[str] = []
+    if len(opening) == 1 and all(is_date_line(t) for t in opening[0].text.split("\n")):
+        above, opening = [opening[0].text], []  # a date alone: spoken with the first heading
     if opening:
         chapters.append(Chapter("opening", OPENING_TITLE, finish(opening), heading=""))
     closing: list[Pt] = []
-    above: list[str] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(body)
         line = body[start]

@@ -11,6 +11,8 @@ from audiopack.structure.lines import (
     CN_NUM,
     Line,
     is_addressee_line,
+    is_date_line,
+    is_exclaimed_salutation,
     is_numbered,
     is_salutation_line,
     point_title,
@@ -70,9 +72,21 @@ def make_points(lines: list[Line], *, salutations: bool, addressee: bool = False
                 out.append(Pt(line.text, point_title(line.text), None, numbered, is_heading=True))
                 i += 1
             continue
-        greeting = salutations and (
-            is_salutation_line(line.text) or (addressee and i == 0 and is_addressee_line(line.text))
+        greeting = (
+            is_date_line(line.text)
+            or is_exclaimed_salutation(line.text)
+            or (
+                salutations
+                and (
+                    is_salutation_line(line.text)
+                    or (addressee and i == 0 and is_addressee_line(line.text))
+                )
+            )
         )
+        if is_date_line(line.text) and out and (nxt is None or nxt.rank is not None):
+            out[-1] = out[-1].joined(line.text)  # a date closing a passage is no point
+            i += 1
+            continue
         if greeting and nxt is not None and nxt.rank is None:
             # "同志们：" alone is no point; it belongs to what follows, which gives the title.
             nxt_numbered = nxt.numbered or is_numbered(nxt.text)
@@ -88,17 +102,24 @@ def make_points(lines: list[Line], *, salutations: bool, addressee: bool = False
 _ARTICLE = re.compile(rf"^第[{CN_NUM}\d]{{1,5}}条")
 
 
+def _article(p: Pt) -> bool:
+    """Whether the point's paragraph (after its subsection heading line, if any) is an article."""
+    return _ARTICLE.match(p.text.split("\n", 1)[-1] if p.is_heading else p.text) is not None
+
+
 def merge_articles(points: list[Pt]) -> list[Pt]:
     """In a regulation (第一条 … 第十七条) one point per article: the paragraphs and items
     after an article's first paragraph belong to it."""
-    if sum(1 for p in points if _ARTICLE.match(p.text)) < 2:
+    if sum(1 for p in points if _article(p)) < 2:
         return points
     out: list[Pt] = []
+    in_article = False
     for p in points:
-        if out and not p.is_heading and not _ARTICLE.match(p.text) and _ARTICLE.match(out[-1].text):
+        if out and in_article and not p.is_heading and not _article(p):
             out[-1] = out[-1].joined(p.text)
         else:
             out.append(p)
+            in_article = _article(p)
     return out
 
 

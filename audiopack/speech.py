@@ -19,6 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
+from audiopack.codes import drop_markers, read_codes
 from audiopack.lexicon import Lexicon, builtin_lexicon, segment
 from audiopack.lexicon import load_lexicon as _load_lexicon
 from audiopack.numerals import CN_NUMERAL as _CN_NUMERAL
@@ -256,7 +257,8 @@ def chunk(sentences: Sequence[SpeechSentence], max_chars: int = 300) -> list[lis
 
 def to_speech(text: str, options: SpeechOptions) -> str:
     """The spoken form of ``text`` (never raises for any string)."""
-    spoken = _normalise_characters(text)
+    spoken = _normalise_characters(drop_markers(text))
+    spoken = read_codes(spoken)
     spoken = _placeholders(spoken, options.placeholder)
     spoken = read_numbers(spoken, options.numbers)
     spoken = _punctuation(spoken)

@@ -183,7 +183,6 @@ def listen(model: Any, audio: np.ndarray) -> str:
     segments, _info = model.transcribe(
         audio, language="zh", beam_size=5, vad_filter=False,
         condition_on_previous_text=False, without_timestamps=True,
-        temperature=0.0, max_new_tokens=200,
     )  # fmt: skip
     return "".join(s.text for s in segments).strip()
 
@@ -207,8 +206,9 @@ def report(runs: list[Run], voice_runs: list[Run], rows: int) -> str:
     lines = [BEGIN, "## Listening check (bench/listen.py)", "",
              f"{time.strftime('%Y-%m-%d')}: {rows} sentences of published texts "
              "(`bench/listen_sentences.txt`) built with `audiopack build`, cut at `index.json`'s "
-             "sentence times and transcribed by Whisper base (faster-whisper, CPU int8, beam 5, "
-             "language zh). Error rates are edit distances over the reference after the same "
+             "sentence times and transcribed by Whisper base (faster-whisper defaults: CPU int8, "
+             "beam 5, temperature fallback; language zh). Error rates are edit distances over the "
+             "reference after the same "
              "normalisation of both sides (traditional → simplified, digits → Chinese numerals, "
              "Han characters only); the pinyin error compares toneless syllables, so a homophone "
              "written with another character counts as heard.", ""]  # fmt: skip
@@ -227,7 +227,7 @@ def report(runs: list[Run], voice_runs: list[Run], rows: int) -> str:
     for run in runs:
         worst = sorted(run.heard, key=lambda h: -h.syllable_errors / h.syllables)[:5]
         lines += ["", f"Hardest sentences for {run.engine} ({run.voice}):", ""]
-        lines += [f"- {h.text} → {h.transcript}" for h in worst]
+        lines += [f"- {h.text} → {h.transcript[:80]}" for h in worst]
     return "\n".join([*lines, "", END]) + "\n"
 
 

@@ -103,11 +103,22 @@ def plan(manuscript: str | Path, output: str | Path | None = None, **options: An
     return _outside_any_loop(lambda: pipeline.plan_build(config))
 
 
-def outline(manuscript: str | Path, title: str | None = None) -> Manuscript:
-    """The structure found in ``manuscript``: title, chapters, points (no synthesis)."""
+def outline(
+    manuscript: str | Path,
+    title: str | None = None,
+    *,
+    split: str = "auto",
+    read_boilerplate: bool = False,
+) -> Manuscript:
+    """The structure found in ``manuscript``: title, chapters, points (no synthesis).
+
+    ``split`` and ``read_boilerplate`` are the build options of the same name.
+    """
     from audiopack.structure import load_manuscript
 
-    return load_manuscript(Path(manuscript), title=title)
+    return load_manuscript(
+        Path(manuscript), title=title, read_boilerplate=read_boilerplate, split=split
+    )
 
 
 async def build_async(

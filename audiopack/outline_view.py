@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from audiopack.model import Chapter, Manuscript
@@ -121,3 +123,40 @@ def speech_text(m: Manuscript, options: SpeechOptions) -> str:
                 if sentence.reading:
                     lines.append(f"   拼音: {sentence.reading}")
     return "\n".join(lines)
+
+
+def speech_options(
+    engine: str, placeholder: str = "某", lexicon: Path | None = None
+) -> SpeechOptions:
+    """The speech settings ``engine`` builds with: the Edge voices read digits themselves."""
+    from audiopack.engines import input_form
+    from audiopack.speech import load_lexicon
+
+    return SpeechOptions(
+        numbers=engine != "edge",
+        placeholder=placeholder,
+        lexicon=load_lexicon(lexicon),
+        input_form=input_form(engine),
+    )
+
+
+def render(
+    m: Manuscript,
+    *,
+    as_json: bool = False,
+    speech_engine: str | None = None,
+    placeholder: str = "某",
+    lexicon: Path | None = None,
+) -> str:
+    """What ``audiopack outline`` prints: the tree or its JSON; with ``speech_engine``, each
+    sentence also as that engine is given it (``--speech``: see :func:`speech_options`)."""
+    if speech_engine is None:
+        return (
+            json.dumps(outline_dict(m), ensure_ascii=False, indent=1)
+            if as_json
+            else outline_text(m)
+        )
+    options = speech_options(speech_engine, placeholder, lexicon)
+    if as_json:
+        return json.dumps(speech_outline(m, options), ensure_ascii=False, indent=1)
+    return speech_text(m, options)

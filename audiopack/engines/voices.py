@@ -8,7 +8,8 @@ Edge list.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from audiopack.errors import ConfigError
 
@@ -68,3 +69,35 @@ KOKORO_VOICE_SHA256 = {
 }
 #: The Kokoro voice used when none is given.
 DEFAULT_KOKORO_VOICE = "zf_xiaoxiao"
+
+
+def voice_listing(proxy: str | None = None) -> dict[str, Any]:
+    """Both engines' Mandarin voices, JSON-ready: ``{"from_service", "voices" (Edge's),
+    "kokoro", "default": {"edge", "kokoro"}}``; ``from_service`` is False when the Edge service
+    could not be asked and ``voices`` is the built-in list."""
+    import asyncio
+
+    from audiopack.config import DEFAULT_VOICE
+    from audiopack.engines.edge import list_voices
+
+    found, from_service = asyncio.run(list_voices(proxy=proxy, locale_prefix="zh-CN"))
+    return {
+        "from_service": from_service,
+        "voices": [asdict(v) for v in found],
+        "kokoro": [asdict(v) for v in KOKORO_VOICES],
+        "default": {"edge": DEFAULT_VOICE, "kokoro": DEFAULT_KOKORO_VOICE},
+    }
+
+
+def voices_text(listing: dict[str, Any]) -> str:
+    """:func:`voice_listing` for the terminal: one line per voice under each engine."""
+    lines = [f"kokoro (offline; default {listing['default']['kokoro']}):"]
+    lines += [_voice_line(v) for v in listing["kokoro"]]
+    where = "online" if listing["from_service"] else "the service is unreachable: built-in list"
+    lines.append(f"edge ({where}; default {listing['default']['edge']}):")
+    lines += [_voice_line(v) for v in listing["voices"]]
+    return "\n".join(lines)
+
+
+def _voice_line(voice: dict[str, str]) -> str:
+    return f"  {voice['short_name']:<34} {voice['gender']:<7} {voice['description']}".rstrip()

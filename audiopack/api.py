@@ -14,8 +14,6 @@ their own. The ``*_async`` variants are awaitable.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +64,9 @@ def _config(
 def _outside_any_loop(work: Callable[[], _T]) -> _T:
     """Run ``work`` here, or on a thread of its own when this thread runs an event loop
     (the pipeline runs its own loop, which cannot be nested)."""
+    import asyncio
+    import concurrent.futures
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -117,6 +118,8 @@ async def build_async(
     **options: Any,
 ) -> BuildResult:
     """:func:`build`, awaitable: the build runs on a worker thread, the caller's loop stays free."""
+    import asyncio
+
     return await asyncio.to_thread(build, manuscript, output, progress=progress, **options)
 
 
@@ -124,9 +127,13 @@ async def plan_async(
     manuscript: str | Path, output: str | Path | None = None, **options: Any
 ) -> DryRunReport:
     """:func:`plan`, awaitable."""
+    import asyncio
+
     return await asyncio.to_thread(plan, manuscript, output, **options)
 
 
 async def open_pack_async(folder: str | Path) -> Pack:
     """:func:`open_pack`, awaitable."""
+    import asyncio
+
     return await asyncio.to_thread(open_pack, folder)

@@ -320,10 +320,11 @@ def build(script: Path, as_json: bool, dry_run: bool, verbose: int, quiet: bool,
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
             return
-        minutes, seconds = divmod(round(result.duration_s), 60)
+        from audiopack.texts import format_time
+
         click.echo(
             f"{result.pack}: {result.chapters} chapters, {result.points} points, "
-            f"{minutes}:{seconds:02d} of audio ({result.engine}); "
+            f"{format_time(result.duration_s)} of audio ({result.engine}); "
             f"{result.synthesized} synthesised, {result.reused} reused, "
             f"{len(result.changed)} files updated"
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from audiopack.model import Chapter, Manuscript
 from audiopack.speech import SpeechOptions, SpeechSentence, speech_sentences
+from audiopack.texts import format_time
 
 #: Characters shown of each point in the terminal tree.
 PREVIEW_CHARS = 20
@@ -37,9 +38,8 @@ def spoken_chars(chapter: Chapter) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def _mmss(chars: int, chars_per_second: float) -> str:
-    seconds = round(chars / chars_per_second) if chars_per_second > 0 else 0
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+def _estimate(chars: int, chars_per_second: float) -> str:
+    return format_time(chars / chars_per_second if chars_per_second > 0 else 0.0)
 
 
 def _preview(text: str) -> str:
@@ -60,7 +60,7 @@ def outline_text(m: Manuscript, chars_per_second: float = 4.0) -> str:
     total_points = sum(len(c.points) for c in m.chapters)
     lines = [
         f"{m.title}  ({_count(len(m.chapters), 'chapter')}, {_count(total_points, 'point')}, "
-        f"{_count(total_chars, 'char')}, ~{_mmss(total_chars, chars_per_second)})"
+        f"{_count(total_chars, 'char')}, ~{_estimate(total_chars, chars_per_second)})"
     ]
     width = len(str(len(m.chapters)))
     for index, chapter in enumerate(m.chapters, start=1):
@@ -68,7 +68,7 @@ def outline_text(m: Manuscript, chars_per_second: float = 4.0) -> str:
         lines.append(
             f"{index:>{width}}. [{chapter.kind}] {chapter.title}  "
             f"({_count(len(chapter.points), 'point')}, {_count(chars, 'char')}, "
-            f"~{_mmss(chars, chars_per_second)})"
+            f"~{_estimate(chars, chars_per_second)})"
         )
         for number, point in enumerate(chapter.points, start=1):
             mark = "#" if point.numbered else "-"

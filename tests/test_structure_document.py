@@ -163,3 +163,10 @@ def test_page_shows_the_document_elements() -> None:
     assert "<dt>发文字号</dt><dd>×政办发〔2024〕12号</dd>" in page
     assert "<dd>抄送：甲。<br>乙 印发</dd>" in page
     assert 'class="document"' not in render_index_html({**index, "document": {}})
+
+
+def test_attachment_chapters_get_file_names() -> None:
+    from audiopack.names import chapter_file_stems
+
+    stems = chapter_file_stems(p(NOTICE).chapters)
+    assert stems == ["01-开场", "02-提高认识", "03-抓好落实", "04-××市安全生产检查办法"]

@@ -2,7 +2,7 @@
 
 Offline engines that take pinyin (``input_form == "pinyin"``) are given :meth:`Reading.as_text`
 instead of Han characters, so every polyphone, tone change and lexicon rule is decided here,
-once, and cached with the sentence (the speech memo's key carries :data:`READING_VERSION`).
+once, and cached with the sentence (the speech memo's key carries :func:`reading_version`).
 
 Decisions, in order of precedence:
 
@@ -20,18 +20,19 @@ jieba and pypinyin are imported on the first call only.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from audiopack import segmenter
 from audiopack.lexicon import Lexicon, is_pinyin_reading, segment
 
-__all__ = ["READING_VERSION", "Reading", "Token", "as_text", "read"]
+__all__ = ["Reading", "Token", "as_text", "read", "reading_version"]
 
-#: Bump whenever a change here, in the rules or in the tone changes can change a decision:
-#: the speech memo and the audio cache then re-decide every sentence.
-READING_VERSION = 1
+#: The modules whose code decides readings: their source is the reading layer's version.
+_DECIDING_MODULES = ("reading.py", "reading_rules.py", "reading_tones.py", "segmenter.py")
 
 #: Marks shown in the reading string as themselves (pauses for the engine).
 PUNCTUATION = frozenset("，。！？、；：…")
@@ -58,12 +59,27 @@ class Reading:
         return tuple(t.pinyin for t in self.tokens if t.pinyin is not None)
 
 
+@lru_cache(maxsize=1)
+def reading_version() -> str:
+    """A hash of the code that decides readings, for the speech memo's key: any change to a
+    rule re-decides every sentence (a hand-kept number would be forgotten). The lexicon has
+    its own fingerprint."""
+    from importlib import resources
+
+    digest = hashlib.sha256()
+    for name in _DECIDING_MODULES:
+        digest.update(resources.files("audiopack").joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def as_text(speech_text: str, lexicon: Lexicon) -> str:
     """The reading string of ``speech_text``."""
     return read(speech_text, lexicon).as_text()
 
 
 def is_han(ch: str) -> bool:
+    """A Han character (CJK unified ideographs, extensions, compatibility) or 〇. A code-point
+    test, not a regular expression: a class with these ranges takes ~3 ms to compile."""
     code = ord(ch)
     return (
         0x4E00 <= code <= 0x9FFF
@@ -82,6 +98,8 @@ class Word:
     syllables: list[str]
     #: Decided by the lexicon: rules and tone changes leave its syllables alone.
     fixed: bool = False
+    #: A word of jieba's dictionary, not one its HMM joined from single characters.
+    known: bool = True
 
 
 #: A non-Han run: punctuation marks one by one, anything else by whitespace-separated pieces.
@@ -126,7 +144,8 @@ def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
         if i == len(piece) or is_han(piece[i]) != is_han(piece[start]):
             run = piece[start:i]
             if is_han(run[0]):
-                items.append(Word(run, _pinyin(run)))
+                known = len(run) == 1 or run != piece or segmenter.known(run, lexicon.words)
+                items.append(Word(run, _pinyin(run), known=known))
             elif items and isinstance(items[-1], str):
                 items[-1] += run
             else:

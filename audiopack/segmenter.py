@@ -30,6 +30,12 @@ def cut(text: str, words: frozenset[str]) -> list[str]:
     return list(tokenizer_for(words).cut(text, HMM=True)) if text else []
 
 
+def known(word: str, words: frozenset[str]) -> bool:
+    """Whether ``word`` is in the dictionary of the tokenizer for ``words`` (jieba's HMM also
+    makes up words from single characters: 辛辛苦苦|地写)."""
+    return bool(tokenizer_for(words).FREQ.get(word))
+
+
 def tokenizer_for(words: frozenset[str]) -> Any:
     """The tokenizer that keeps each of ``words`` as one word where jieba's statistics allow."""
     with _LOCK:

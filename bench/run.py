@@ -964,12 +964,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def listening_section(path: Path) -> str:
-    """bench/listen.py's section of the results file, kept: it is measured apart (and slowly)."""
+    """The sections of the results file measured apart (and slowly), kept: bench/listen.py's
+    and bench/kokoro_bench.py's."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    begin, end = "<!-- listen:begin -->", "<!-- listen:end -->"
-    if begin not in old or end not in old:
-        return ""
-    return "\n" + old[old.index(begin) : old.index(end) + len(end)] + "\n"
+    kept = ""
+    for name in ("listen", "kokoro"):
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        if begin in old and end in old:
+            kept += "\n" + old[old.index(begin) : old.index(end) + len(end)] + "\n"
+    return kept
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +56,15 @@ def test_a_truncated_copy_is_rebuilt_and_no_writable_folder_still_loads(tmp_path
     blocked.write_text("a file where a folder should be")
     model = kokoro_model.load_model([blocked])
     assert isinstance(model, bytes) and len(model) == kokoro_model.MODEL_BYTES
+
+
+def test_loading_writes_only_the_model_into_the_users_cache(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    code = "from audiopack.engines.kokoro import KokoroEngine; KokoroEngine().load()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [Path("xdg/audiopack/kokoro") / kokoro_model.MODEL_FILE]  # no telemetry
 
 
 def test_a_missing_part_is_one_line_saying_what_to_install(

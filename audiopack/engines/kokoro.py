@@ -73,6 +73,10 @@ class _Session:
     _lock = threading.Lock()
 
     def __init__(self, threads: int | None) -> None:
+        # onnxruntime (1.2x and later on Linux) otherwise writes a device id and an event
+        # database under ~/.cache/Microsoft and may try to send them: an offline tool must
+        # not. It reads the setting when it is first imported; a user's own value is kept.
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         try:
             import onnxruntime as ort
         except ImportError as e:

@@ -25,9 +25,11 @@ from audiopack.structure.lines import (
     is_headline,
     is_lecture_marker,
     is_letter_spaced,
+    is_numbered,
     is_title_like,
     marker_rank,
     point_title,
+    starts_with_closing_salutation,
 )
 from audiopack.structure.points import Pt, finish, make_points, plain
 from audiopack.structure.split import split_points
@@ -71,6 +73,66 @@ def _enumerations(lines: list[Line]) -> list[Line]:
         ):
             out[k] = Line(line.text, None, line.numbered)
     return out
+
+
+#: A paragraph broken by a subscript or bold run when copied: "…PM" / "2.5" / "年平均…", or
+#: "…发展的" / "主要目标" / "是：…".
+_CONTINUES = re.compile(r"^(?:[\d.]{1,5}$|是[:：]|为[:：])")
+_LEAD_MAX_CHARS = 30
+_LEAD_NEXT_MIN_CHARS = 80
+_BOLD_RUN_MAX_CHARS = 12
+#: A numbered term of a glossary (名词解释): "1.“四上”企业：".
+_DEFINED_TERM = re.compile(r"^\d{1,3}[.．、]\s*[“\"][^”\"]{1,20}[”\"][^。：:]{0,10}[：:]$")
+
+
+def _rejoin(lines: list[Line]) -> list[Line]:
+    """Mend paragraphs that copying broke into lines, and put a lead line ("一是…。",
+    "这是…的五年。") on the paragraph it leads."""
+    out: list[Line] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        if prev is not None and prev.rank is None and line.rank is None and len(out) > 1:
+            broken = _CONTINUES.match(line.text) or (
+                re.search(r"[A-Za-z\d]$", prev.text)
+                and (re.match(r"^[\d.]{1,5}$", line.text) or len(prev.text) > _LEAD_MAX_CHARS)
+                and not is_numbered(line.text)
+            )
+            if broken and not prev.text.endswith(("。", "！", "？", "；", "：")):
+                out[-1] = Line(prev.text + line.text, None, prev.numbered)
+                before = out[-2] if len(out) > 2 else None
+                if (
+                    _CONTINUES.match(line.text)
+                    and before is not None
+                    and before.rank is None
+                    and before.text.endswith("的")
+                    and len(prev.text) <= _BOLD_RUN_MAX_CHARS
+                ):
+                    # "…发展的" / "主要目标" / "是：…": a bold run broke one paragraph in three
+                    out[-2:] = [Line(before.text + out[-1].text, None, before.numbered)]
+                continue
+            if _leads(prev.text, line.text):
+                out[-1] = Line(f"{prev.text}\n{line.text}", None, prev.numbered)
+                continue
+        out.append(line)
+    return out
+
+
+def _leads(text: str, nxt: str) -> bool:
+    """ "一是…。" / "这是…的五年。" alone on a line over a long paragraph: its run-in title;
+    "1.“四上”企业：" over its definition."""
+    if _DEFINED_TERM.match(text) and len(text) <= _LEAD_MAX_CHARS:
+        return not is_numbered(nxt) and marker_rank(nxt) is None
+    return (
+        len(text) <= _LEAD_MAX_CHARS
+        and text.endswith("。")
+        and sum(text.count(ch) for ch in "。！？") == 1
+        and (is_numbered(text) or text.startswith("这是"))
+        and not EDITORIAL_NOTE.match(text)
+        and len(nxt) >= max(_LEAD_NEXT_MIN_CHARS, 3 * len(text))
+        and not is_numbered(nxt)
+        and not starts_with_closing_salutation(nxt)
+        and "\n" not in text
+    )
 
 
 def _title_lines(lines: list[Line]) -> int:
@@ -167,7 +229,7 @@ def parse(
         for b in document.blocks
         if b.text.strip()
     ]
-    lines = _enumerations(lines)
+    lines = _rejoin(_enumerations(lines))
     parts, header, lines = take_header(lines)
     found_title = document.title.strip() if document.title and document.title.strip() else None
     body = lines

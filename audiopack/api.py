@@ -107,17 +107,16 @@ def outline(
     manuscript: str | Path,
     title: str | None = None,
     *,
-    split: str = "auto",
+    split: str | float | None = "auto",
     read_boilerplate: bool = False,
 ) -> Manuscript:
-    """The structure found in ``manuscript``: title, chapters, points (no synthesis).
-
-    ``split`` and ``read_boilerplate`` are the build options of the same name.
-    """
+    """The structure found in ``manuscript``: title, chapters, points, the official-document
+    elements (``Manuscript.document``); no synthesis. ``split`` and ``read_boilerplate`` as
+    the --split and --read-boilerplate options."""
     from audiopack.structure import load_manuscript
 
     return load_manuscript(
-        Path(manuscript), title=title, read_boilerplate=read_boilerplate, split=split
+        Path(manuscript), title=title, split=split, read_boilerplate=read_boilerplate
     )
 
 

@@ -96,8 +96,10 @@ class Word:
 
     text: str
     syllables: list[str]
-    #: Decided by the lexicon: rules and tone changes leave its syllables alone.
+    #: Decided by the lexicon: the polyphone rules leave it alone.
     fixed: bool = False
+    #: Given in pinyin by the lexicon: taken as written, tone changes too leave it alone.
+    literal: bool = False
     #: A word of jieba's dictionary, not one its HMM joined from single characters.
     known: bool = True
 
@@ -130,7 +132,7 @@ def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
     rule = lexicon.mapping.get(piece)
     if rule is not None:
         if is_pinyin_reading(rule):
-            items.append(Word(piece, rule.split(), fixed=True))
+            items.append(Word(piece, rule.split(), fixed=True, literal=True))
             return
         if all(map(is_han, rule)):
             syllables = _pinyin(rule)

@@ -81,3 +81,14 @@ def test_outline_speech_json(tmp_path: Path) -> None:
     assert sentences[1]["text"] == "增长5%。"
     assert sentences[1]["speech"] == "增长百分之五。"
     assert sentences[1]["pinyin"] == "zeng1 zhang3 bai3 fen1 zhi1 wu3 。"
+
+
+def test_input_form_table_matches_the_engines() -> None:
+    from audiopack.engines import input_form
+    from audiopack.engines.edge import EdgeEngine
+    from audiopack.engines.espeak import EspeakEngine
+    from audiopack.engines.kokoro import KokoroEngine
+
+    assert input_form("espeak") == EspeakEngine.input_form == "pinyin"
+    assert input_form("kokoro") == KokoroEngine.input_form == "pinyin"
+    assert input_form("edge") == getattr(EdgeEngine, "input_form", "text") == "text"

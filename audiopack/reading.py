@@ -54,10 +54,6 @@ class Reading:
         """Tokens joined by single spaces, Han characters as their syllables."""
         return " ".join(t.pinyin if t.pinyin is not None else t.text for t in self.tokens)
 
-    @property
-    def syllables(self) -> tuple[str, ...]:
-        return tuple(t.pinyin for t in self.tokens if t.pinyin is not None)
-
 
 @lru_cache(maxsize=1)
 def reading_version() -> str:

@@ -66,5 +66,7 @@ KOKORO_VOICE_SHA256 = {
     "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
     "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
 }
+#: The Edge voice used unless --voice names another.
+DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
 #: The Kokoro voice used when none is given.
 DEFAULT_KOKORO_VOICE = "zf_xiaoxiao"

@@ -82,28 +82,22 @@ def speech_outline(m: Manuscript, options: SpeechOptions) -> dict[str, Any]:
     """:func:`outline_dict` with each point's ``sentences``: ``[{"text", "speech", "pinyin"}]``.
 
     ``speech`` is the text after normalisation, ``pinyin`` the reading string (toned syllables,
-    see :mod:`audiopack.reading`) of what an offline engine says, or None when the engine
-    decides its own readings (the Edge voices: ``options.numbers`` off).
+    see :mod:`audiopack.reading`) a pinyin-form engine is given, or None for an engine that
+    decides its own readings (the Edge voices).
     """
     outline = outline_dict(m)
+
+    def pinyin(sentence: SpeechSentence) -> str | None:
+        return sentence.reading if options.input_form == "pinyin" else None
+
     for chapter, shown in zip(m.chapters, outline["chapters"], strict=True):
         for point, entry in zip(chapter.points, shown["points"], strict=True):
             entry["sentences"] = [
-                {"text": s.display.strip(), "speech": s.spoken, "pinyin": _pinyin(s, options)}
+                {"text": s.display.strip(), "speech": s.spoken, "pinyin": pinyin(s)}
                 for s in speech_sentences(point.text, options)
                 if s.display.strip()
             ]
     return outline
-
-
-def _pinyin(sentence: SpeechSentence, options: SpeechOptions) -> str | None:
-    if sentence.reading or not sentence.spoken:
-        return sentence.reading
-    if not options.numbers:
-        return None
-    from audiopack.reading import as_text
-
-    return as_text(sentence.spoken, options.lexicon)
 
 
 def speech_text(m: Manuscript, options: SpeechOptions) -> str:

@@ -40,8 +40,9 @@ def formats(value: str) -> str:
     return value
 
 
-#: One row per option: (declarations, type or None, default, help). A row's declarations may end
-#: with the parameter's name, which for the build options is BuildConfig's field name.
+#: One row per option: (declarations, type, default, help). Type None lets click infer it from the
+#: default, "count" counts repeats, a bool default makes a flag. The declarations may end with the
+#: parameter's name: for the build options, the name of BuildConfig's field.
 Row = tuple[str, Any, Any, str]
 
 TITLE: Row = ("--title", None, None, "Pack title (default: detected, else file name).")

@@ -57,6 +57,7 @@ CRH = (
 )
 FUXING = "复兴号 (期刊摘要), via scholarmate.com/S/34lB5A"
 WIKIBOOKS = "交通部署案例集/2019/中国高速铁路网, wikibooks.cn"
+CORPUS = "tests/corpus (sources in tests/corpus/SOURCES.md)"
 REPORTIFY = (
     "投资界 2025-12-23《一代工业强国走向衰落》摘要, "
     "via staging.reportify.cn/tags/product?tagValue=C909"
@@ -125,6 +126,18 @@ SENTENCES: list[tuple[str, str, list[str], str]] = [
     (FUXING, "12月31日，国家主席习近平在二〇一八年新年贺词中讲道：“复兴号奔驰在祖国广袤的大地上。”",
      ["十二月三十一日", "在二零一八年新年贺词"], "〇"),
     (WIKIBOOKS, "这些好处包括[1]", ["这些好处包括"], "一"),
+    (CORPUS, "三次产业比重为4.0∶37.7∶58.3，第一产业增加值提升至全国第二。",  # 27_guangdong_baogao
+     ["四点零比三十七点七比五十八点三"], ""),
+    (CORPUS, "〔1〕 凯丰（一九○六——一九五五），又名何克全，江西萍乡人。",  # 29_fandui_dangbagu
+     ["凯丰（一九零六到一九五五）"], "——"),
+    (CORPUS, "〔6〕见本书第一卷《论反对日本帝国主义的策略》注〔24〕。",  # 14_zhengdun_zuofeng
+     ["策略》注（二十四）"], "六"),
+    # 13_wei_renmin_fuwu
+    (CORPUS, "张思德⑴同志就是我们这个队伍中的一个同志。", ["张思德同志"], "张思德一"),
+    (CORPUS, "还需要团结他们一道抗日(34)。", ["一道抗日。"], "三十四"),  # 12_geming_dongli
+    (CORPUS, "国考断面水质优良率提高到94.6%、全部达到Ⅳ类及以上。",  # 27_guangdong_baogao
+     ["全部达到四类及以上"], ""),
+    (CORPUS, "一九四○年毛泽东写信给中央军委总政治部宣传部长萧向荣。", ["一九四零年"], "○"),
     (HENGYANG, "来电请至：0734-8868382，来信请寄：衡阳市华新开发区解放大道27号"
                "衡阳市交通运输局信访办公室。",
      ["零七三四八八六八三八二", "解放大道二十七号"], ""),

@@ -103,11 +103,21 @@ def plan(manuscript: str | Path, output: str | Path | None = None, **options: An
     return _outside_any_loop(lambda: pipeline.plan_build(config))
 
 
-def outline(manuscript: str | Path, title: str | None = None) -> Manuscript:
-    """The structure found in ``manuscript``: title, chapters, points (no synthesis)."""
+def outline(
+    manuscript: str | Path,
+    title: str | None = None,
+    *,
+    split: str | float | None = "auto",
+    read_boilerplate: bool = False,
+) -> Manuscript:
+    """The structure found in ``manuscript``: title, chapters, points, the official-document
+    elements (``Manuscript.document``); no synthesis. ``split`` and ``read_boilerplate`` as
+    the --split and --read-boilerplate options."""
     from audiopack.structure import load_manuscript
 
-    return load_manuscript(Path(manuscript), title=title)
+    return load_manuscript(
+        Path(manuscript), title=title, split=split, read_boilerplate=read_boilerplate
+    )
 
 
 async def build_async(

@@ -35,7 +35,8 @@ __all__ = ["drop_markers", "read_codes"]
 _OPEN_SQUARE, _CLOSE_SQUARE = r"\[［〔【", r"\]］〕】"
 _MARKER_DIGITS = "[0-9０-９]{1,3}"
 _MARKERS = re.compile(
-    rf"[{_OPEN_SQUARE}]{_MARKER_DIGITS}[{_CLOSE_SQUARE}]"
+    # 注〔24〕 and 见〔3〕 point to a note by its number: that is read.
+    rf"(?<![注见])[{_OPEN_SQUARE}]{_MARKER_DIGITS}[{_CLOSE_SQUARE}]"
     # A round marker follows a word or a sentence end; after a clause mark it enumerates.
     rf"|(?<=[^\s，、：；,:;（(“‘《第])[（(]{_MARKER_DIGITS}[）)]"
     # Circled and parenthesised numerals (①, ⑴, ⒈): footnote marks or list bullets, never read.
@@ -50,6 +51,8 @@ def drop_markers(text: str) -> str:
 
 _HAN_DIGIT = "零一二三四五六七八九〇○"
 _ZERO_RUN = re.compile(rf"[{_HAN_DIGIT}]+(?=[年月日号])|[{_HAN_DIGIT}]{{4,}}")
+#: 凯丰（一九○六——一九五五）: a dash between two years is 到.
+_LIFESPAN = re.compile(rf"(?<=[{_HAN_DIGIT}]{{4}})—+(?=[{_HAN_DIGIT}]{{4}})")
 _DOC_NUMBER = re.compile(
     r"(?<=[\u4e00-\u9fff])（\s*(?P<year>(?:19|20)\d\d)\s*）\s*(?P<nth>第?)\s*(?P<serial>\d{1,6})\s*号"
 )
@@ -88,6 +91,8 @@ _ROMAN_RE = re.compile(
 def read_codes(text: str) -> str:
     """``text`` with codes and symbols written as they are said (run after normalisation)."""
     text = _ZERO_RUN.sub(_zeros, text)
+    text = _LIFESPAN.sub("到", text)
+    text = re.sub(r"(?<=\d)\s*∶\s*(?=\d)", ":", text)  # 4.0∶37.7∶58.3: the ratio sign
     text = _DOC_NUMBER.sub(_doc_number, text)
     text = _CODES.sub(_code, text)
     text = _TIMES.sub("乘", text)

@@ -60,7 +60,8 @@ _NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("negt", rf"(?<![\dA-Za-z.])-\s*(?P<nt>{_NUM})\s*(?P<nu>℃|度)"),
     ("year", r"(?<![\d.])(?P<yr>\d+)(?=\s*年)"),
     # A year naming something (2035远景目标, 2025中国足协杯, 《中国制造2025》), not a count.
-    ("yearname", rf"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])(?=[\u4e00-\u9fff》”])(?![{_COUNTED}])"
+    ("yearname", rf"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])(?=[\u4e00-\u9fff》”])"
+                 rf"(?![{_COUNTED}]|以[上下内]|左右|上下|开外)"
                  r"|(?<=（)(?:19|20)\d\d(?=）)"),
     ("md", r"(?<![\d.])(?P<mdn>\d{1,2})(?=[月日号])"),
     ("phone", r"(?<![\d.])(?:0\d{2,3}-\d{7,8}|\d{11,}|0\d+)(?![\d.])"),
@@ -82,7 +83,8 @@ _LATIN_UNITS = {
     "L": "升", "ml": "毫升", "mL": "毫升",
 }  # fmt: skip
 _LATIN_UNIT = re.compile(
-    rf"(?<=[\d每])(?:{'|'.join(sorted(_LATIN_UNITS, key=len, reverse=True))})(?![A-Za-z0-9])"
+    rf"(?:(?<=\d)\s?|(?<=每))(?:{'|'.join(sorted(_LATIN_UNITS, key=len, reverse=True))})"
+    r"(?![A-Za-z0-9])"
 )
 #: 二零一九年十月—二零二零年三月: a dash between two dates is 到.
 _DATE_RANGE = re.compile(rf"(?<=[年月日])\s*(?:—+|-|~)\s*(?=[{_CN_NUMERAL}]+[年月日])")
@@ -230,7 +232,7 @@ def _looks_like_years(left: str, right: str) -> bool:
 def read_numbers(text: str, numbers: bool) -> str:
     """``text`` with numbers as spoken; digit readings only if ``numbers``."""
     if numbers:
-        text = _LATIN_UNIT.sub(lambda m: _LATIN_UNITS[m.group()], text)
+        text = _LATIN_UNIT.sub(lambda m: _LATIN_UNITS[m.group().lstrip()], text)
     parts: list[str] = []
     position = 0
     convert: Callable[[str], str] = _transform if numbers else (lambda s: s)

@@ -9,7 +9,7 @@ Decisions, in order of precedence:
 1. the lexicon (built-in rules plus ``--lexicon``), on jieba word boundaries: a reading in Han
    characters is read like those characters, a reading in toned pinyin is taken as it stands;
 2. rules for constructions that dictionaries miss (:mod:`audiopack.reading_rules`: 以…为…,
-   了 after a verb, 地 as a noun, ...);
+   地 and 得 after a verb, 长, 重, 处 by context, ...);
 3. pypinyin's phrase dictionary, word by word on jieba's segmentation;
 
 then tone changes (:mod:`audiopack.reading_tones`: third tone, 一, 不). Syllables are numeric
@@ -54,10 +54,6 @@ class Reading:
         """Tokens joined by single spaces, Han characters as their syllables."""
         return " ".join(t.pinyin if t.pinyin is not None else t.text for t in self.tokens)
 
-    @property
-    def syllables(self) -> tuple[str, ...]:
-        return tuple(t.pinyin for t in self.tokens if t.pinyin is not None)
-
 
 @lru_cache(maxsize=1)
 def reading_version() -> str:
@@ -96,8 +92,10 @@ class Word:
 
     text: str
     syllables: list[str]
-    #: Decided by the lexicon: rules and tone changes leave its syllables alone.
+    #: Decided by the lexicon: the polyphone rules leave it alone.
     fixed: bool = False
+    #: Given in pinyin by the lexicon: taken as written, tone changes too leave it alone.
+    literal: bool = False
     #: A word of jieba's dictionary, not one its HMM joined from single characters.
     known: bool = True
 
@@ -112,8 +110,9 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
     from audiopack.reading_tones import apply_tone_changes
 
     items: list[Word | str] = []
+    rules = lexicon.mapping
     for piece in segment(speech_text, lexicon):
-        _add_piece(piece, lexicon, items)
+        _add_piece(piece, rules, lexicon.words, items)
     apply_rules(items)
     apply_tone_changes(items)
     tokens: list[Token] = []
@@ -125,12 +124,14 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
     return Reading(tuple(tokens))
 
 
-def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
-    """Append the words and other runs of one jieba token."""
-    rule = lexicon.mapping.get(piece)
+def _add_piece(
+    piece: str, rules: dict[str, str], words: frozenset[str], items: list[Word | str]
+) -> None:
+    """Append the words and other runs of one jieba token (``rules``: the lexicon's)."""
+    rule = rules.get(piece)
     if rule is not None:
         if is_pinyin_reading(rule):
-            items.append(Word(piece, rule.split(), fixed=True))
+            items.append(Word(piece, rule.split(), fixed=True, literal=True))
             return
         if all(map(is_han, rule)):
             syllables = _pinyin(rule)
@@ -144,7 +145,7 @@ def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
         if i == len(piece) or is_han(piece[i]) != is_han(piece[start]):
             run = piece[start:i]
             if is_han(run[0]):
-                known = len(run) == 1 or run != piece or segmenter.known(run, lexicon.words)
+                known = len(run) == 1 or run != piece or segmenter.known(run, words)
                 items.append(Word(run, _pinyin(run), known=known))
             elif items and isinstance(items[-1], str):
                 items[-1] += run

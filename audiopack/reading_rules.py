@@ -1,6 +1,6 @@
 """Polyphone rules for constructions that pypinyin's phrase dictionary misses.
 
-pypinyin reads a word it has no phrase for character by character, each with its most common
+pypinyin reads a word it has no phrase for character by character, each with its first
 syllable (长 zhǎng, 为 wèi, 地 dì, 得 dé, 重 zhòng), and knows nothing of grammar. The rules
 below look at one jieba word and its neighbours in the clause and override a syllable where
 the construction decides it. Words the lexicon decided are never touched.

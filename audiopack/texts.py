@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the timeline pulls in the planner; the formatters need no import of it
-    from audiopack.timeline import ChapterTime, SentenceTime
+    from audiopack.packs import PackSentence
+    from audiopack.timeline import ChapterTime
 
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -38,7 +39,7 @@ def format_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def _chapter_lines(chapter: ChapterTime) -> Iterator[SentenceTime]:
+def _chapter_lines(chapter: ChapterTime) -> Iterator[PackSentence]:
     if chapter.heading is not None:
         yield chapter.heading
     for point in chapter.points:

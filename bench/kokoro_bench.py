@@ -29,22 +29,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from run import (
+from manuscripts import edited_text, scaled_text
+from measure import (
     BENCH,
     DEFAULT_SCRIPT,
     MIB,
     Sample,
-    _f,
-    _mib,
-    _ratio,
     base_env,
     build_command,
     cpu,
-    edited_text,
+    fmt,
+    fmt_mib,
     log,
     measure,
     peak,
-    scaled_text,
+    ratio,
     wall,
 )
 
@@ -135,8 +134,8 @@ def bench_memory(results: KokoroResults, work: Path, source: Path | None) -> Non
 def _row(label: str, samples: Sequence[Sample], notes: str = "") -> str:
     if not samples:
         return f"| {label} | 0 | – | – | – | {notes or 'not run'} |"
-    return (f"| {label} | {len(samples)} | {_f(wall(samples))} | {_f(cpu(samples))} | "
-            f"{_mib(peak(samples))} | {notes} |")  # fmt: skip
+    return (f"| {label} | {len(samples)} | {fmt(wall(samples))} | {fmt(cpu(samples))} | "
+            f"{fmt_mib(peak(samples))} | {notes} |")  # fmt: skip
 
 
 def _minutes(samples: Sequence[Sample]) -> str:
@@ -173,21 +172,21 @@ def render(r: KokoroResults, command: str) -> str:
 def targets(r: KokoroResults) -> list[tuple[str, str, bool | None]]:
     rows: list[tuple[str, str, bool | None]] = []
     if r.bare and r.cold:
-        ratio = _ratio(wall(r.cold), wall(r.bare))
+        cold_to_bare = ratio(wall(r.cold), wall(r.bare))
         rows.append(("cold build ≤ 1.1× the bare loop (wall)",
-                     f"{_f(ratio)}× (CPU {_f(_ratio(cpu(r.cold), cpu(r.bare)))}×)",
-                     ratio <= 1.1))  # fmt: skip
+                     f"{fmt(cold_to_bare)}× (CPU {fmt(ratio(cpu(r.cold), cpu(r.bare)))}×)",
+                     cold_to_bare <= 1.1))  # fmt: skip
     if r.cold and r.edit:
-        share = _ratio(wall(r.edit), wall(r.cold))
+        share = ratio(wall(r.edit), wall(r.cold))
         rows.append(("one-point edit ≤ 5% of the cold build (wall)",
-                     f"{_f(100 * share, 1)}%", share <= 0.05))  # fmt: skip
+                     f"{fmt(100 * share, 1)}%", share <= 0.05))  # fmt: skip
     if len(r.scaling) >= 2:
         small, large = min(r.scaling), max(r.scaling)
-        growth = _ratio(peak(r.scaling[large]), peak(r.scaling[small]))
-        rows.append((f"peak memory ×{large} ≤ 1.2× ×{small}", f"{_f(growth)}×", growth <= 1.2))
+        growth = ratio(peak(r.scaling[large]), peak(r.scaling[small]))
+        rows.append((f"peak memory ×{large} ≤ 1.2× ×{small}", f"{fmt(growth)}×", growth <= 1.2))
     highest = max((peak(s) for s in [r.cold, *r.scaling.values()] if s), default=float("nan"))
     if highest == highest:
-        rows.append(("peak memory ≤ 0.8 GB", f"{_mib(highest)} MiB", highest <= MEMORY_LIMIT))
+        rows.append(("peak memory ≤ 0.8 GB", f"{fmt_mib(highest)} MiB", highest <= MEMORY_LIMIT))
     return rows
 
 

@@ -13,7 +13,7 @@ pytest.importorskip("psutil", reason="the benchmark needs psutil (the bench extr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import kokoro_bench
-from run import Sample
+from measure import Sample
 
 
 def test_requests_are_the_reading_strings_a_build_sends(tmp_path: Path) -> None:

@@ -153,3 +153,10 @@ RULES = [
 @pytest.mark.parametrize(("sentence", "span", "expected"), RULES)
 def test_rules(sentence: str, span: str, expected: str) -> None:
     assert syllables_of(sentence, span) == expected
+
+
+def test_lexicon_characters_get_tone_changes_pinyin_does_not() -> None:
+    lexicon = parse_lexicon("展览=zhan3 lan3\n", "t")
+    assert syllables_of("展览", "展览", lexicon) == "zhan3 lan3"  # as written
+    lexicon = parse_lexicon("展览=展览\n", "t")
+    assert syllables_of("展览", "展览", lexicon) == "zhan2 lan3"

@@ -81,3 +81,24 @@ def test_outline_speech_json(tmp_path: Path) -> None:
     assert sentences[1]["text"] == "增长5%。"
     assert sentences[1]["speech"] == "增长百分之五。"
     assert sentences[1]["pinyin"] == "zeng1 zhang3 bai3 fen1 zhi1 wu3 。"
+
+
+def test_input_form_table_matches_the_engines() -> None:
+    from audiopack.engines import input_form
+    from audiopack.engines.edge import EdgeEngine
+    from audiopack.engines.espeak import EspeakEngine
+    from audiopack.engines.kokoro import KokoroEngine
+
+    assert input_form("espeak") == EspeakEngine.input_form == "pinyin"
+    assert input_form("kokoro") == KokoroEngine.input_form == "pinyin"
+    assert input_form("edge") == getattr(EdgeEngine, "input_form", "text") == "text"
+
+
+def test_outline_speech_json_for_edge_has_no_pinyin(tmp_path: Path) -> None:
+    script = tmp_path / "讲话.txt"
+    script.write_text(f"学习体会\n一、坚持方向\n{SENTENCE}\n", "utf-8")
+    args = ["outline", str(script), "--speech", "--json", "--engine", "edge"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    sentences = json.loads(result.output)["chapters"][-1]["points"][0]["sentences"]
+    assert sentences == [{"text": SENTENCE, "speech": SENTENCE, "pinyin": None}]

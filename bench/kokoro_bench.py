@@ -8,8 +8,9 @@
    session, nothing else; against a cold ``audiopack build --engine kokoro`` (target: ≤ 1.1×
    the loop's wall time);
 2. a one-point edit rebuild after it (target: ≤ 5% of the cold build's wall time);
-3. memory: cold builds of an excerpt of the manuscript (its first quarter) ×1 and ×4, every
-   copy distinct (target: peak RSS of the process tree flat, ≤ 1.2×, and ≤ 0.8 GB).
+3. memory: cold builds of an excerpt of the manuscript (its first quarter, or
+   ``--memory-script``) ×1 and ×4, every copy distinct (target: peak RSS of the process tree
+   flat, ≤ 1.2×, and ≤ 0.8 GB).
 
 Measured as bench/run.py measures (subprocesses, wall, CPU, peak RSS of the tree). The results
 replace the section between ``<!-- kokoro:begin -->`` and ``<!-- kokoro:end -->`` of
@@ -115,9 +116,9 @@ def bench_bare_cold_edit(results: KokoroResults, work: Path, runs: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def bench_memory(results: KokoroResults, work: Path) -> None:
+def bench_memory(results: KokoroResults, work: Path, source: Path | None) -> None:
     env = base_env()
-    part = excerpt(results.script.read_text("utf-8"))
+    part = source.read_text("utf-8") if source else excerpt(results.script.read_text("utf-8"))
     for size in results.sizes:
         folder = work / f"kokoro-scale{size}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -203,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs of bare loop/cold/edit")
     parser.add_argument("--script", type=Path, default=DEFAULT_SCRIPT)
     parser.add_argument("--sizes", default="1,4", help="copies of the excerpt for memory")
+    parser.add_argument(
+        "--memory-script", type=Path, default=None, help="excerpt for memory (default: 1/4)"
+    )
     parser.add_argument("--skip", action="append", default=[], choices=["builds", "memory"])
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument("--work-dir", type=Path, default=BENCH / "work" / "kokoro")
@@ -217,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "builds" not in args.skip:
             bench_bare_cold_edit(results, work, args.runs)
         if "memory" not in args.skip:
-            bench_memory(results, work)
+            bench_memory(results, work, args.memory_script)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results.load.append(f"{os.getloadavg()[0]:.1f}")

@@ -10,6 +10,7 @@ from audiopack.structure.lines import (
     EDITORIAL_NOTE,
     RANK_STEP,
     Line,
+    is_addressee_line,
     is_bare_heading,
     is_numbered,
     marker_rank,
@@ -40,6 +41,8 @@ _CONTINUES = re.compile(r"^(?:[\d.]{1,5}$|是[:：]|为[:：])")
 _LEAD_MAX_CHARS = 30
 _LEAD_NEXT_MIN_CHARS = 80
 _BOLD_RUN_MAX_CHARS = 12
+#: An addressee line this long ending in a Han character without a stop was broken by the page.
+_BROKEN_MIN_CHARS = 80
 #: A numbered term of a glossary (名词解释): "1.“四上”企业：".
 _DEFINED_TERM = re.compile(r"^\d{1,3}[.．、]\s*[“\"][^”\"]{1,20}[”\"][^。：:]{0,10}[：:]$")
 
@@ -51,10 +54,20 @@ def rejoin(lines: list[Line]) -> list[Line]:
     for line in lines:
         prev = out[-1] if out else None
         if prev is not None and prev.rank is None and line.rank is None and len(out) > 1:
-            broken = _CONTINUES.match(line.text) or (
-                re.search(r"[A-Za-z\d]$", prev.text)
-                and (re.match(r"^[\d.]{1,5}$", line.text) or len(prev.text) > _LEAD_MAX_CHARS)
-                and not is_numbered(line.text)
+            broken = (
+                _CONTINUES.match(line.text)
+                or (
+                    re.search(r"[A-Za-z\d]$", prev.text)
+                    and (re.match(r"^[\d.]{1,5}$", line.text) or len(prev.text) > _LEAD_MAX_CHARS)
+                    and not is_numbered(line.text)
+                )
+                # an addressee list cut mid-word ("…上海浦东" / "发展银行、…分行："); a long
+                # paragraph cut so may be a copy's truncation before a caption: left alone
+                or (
+                    len(prev.text) >= _BROKEN_MIN_CHARS
+                    and re.search(r"[\u4e00-\u9fff]$", prev.text)
+                    and is_addressee_line(prev.text + line.text)
+                )
             )
             if broken and not prev.text.endswith(("。", "！", "？", "；", "：")):
                 out[-1] = Line(prev.text + line.text, None, prev.numbered)

@@ -29,7 +29,7 @@ from audiopack.structure.lines import (
     marker_rank,
     point_title,
 )
-from audiopack.structure.points import Pt, finish, make_points, plain
+from audiopack.structure.points import SUBSECTION_SEPARATOR, Pt, finish, make_points, plain
 from audiopack.structure.split import split_points
 
 log = logging.getLogger(__name__)
@@ -269,11 +269,15 @@ def _chapters(
             above.append(line.text)  # a part heading right over a section: it titles that one
             continue
         heading = "\n".join([*above, line.text])
+        # The part heading over it is shown in its title too (a date over it is the date's).
+        title = SUBSECTION_SEPARATOR.join(
+            [*(text for text in above if not is_date_line(text)), line.text]
+        )
         above = []
         points = make_points(body[start + 1 : end], salutations=False)
         if n == len(starts) - 1:
             points, closing = add_sign_off(*split_closing(points), sign_off)
-        chapters += _sections(heading, line.text, points, split)
+        chapters += _sections(heading, title, points, split)
     if closing:
         # The closing is outside any subsection: its titles lose the subsection prefix.
         chapters.append(

@@ -97,11 +97,26 @@ def _yi(syllables: list[_Syllable], position: int, next_tone: int | None) -> str
         return "yi1"  # 统一, 之一, 唯一: the word ends on it
     if after in _DIGIT_NUMERALS or after == "月" or (before == "月" and after in "日号"):
         return "yi1"
+    if _in_decimal(syllables, position) or after == "号":
+        return "yi1"  # 一点五, 三十五点一, 一号文件: 一 is a digit here
     if position == 0 and after in _ENUMERATION_NEXT:
         return "yi1"
     if before and before == after:
         return "yi5"
     return "yi2" if next_tone in (4, 5) else "yi4"
+
+
+def _in_decimal(syllables: list[_Syllable], position: int) -> bool:
+    """一 as a digit of a decimal number: before 点 and a numeral, or after a numeral and 点."""
+    word = syllables[position].word.text
+    if len(word) > 2 and not set(word) <= _NUMERALS | {"点"}:
+        return False  # a word of its own, e.g. the idiom 一点一滴 (yì diǎn yì dī)
+    chars = [s.char for s in syllables]
+    after = chars[position + 1 : position + 3]
+    before = chars[max(0, position - 2) : position]
+    return (after[:1] == ["点"] and len(after) == 2 and after[1] in _DIGIT_NUMERALS) or (
+        len(before) == 2 and before[1] == "点" and before[0] in _NUMERALS
+    )
 
 
 def _third_tones(words: list[Word]) -> None:

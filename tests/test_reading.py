@@ -160,3 +160,21 @@ def test_lexicon_characters_get_tone_changes_pinyin_does_not() -> None:
     assert syllables_of("展览", "展览", lexicon) == "zhan3 lan3"  # as written
     lexicon = parse_lexicon("展览=展览\n", "t")
     assert syllables_of("展览", "展览", lexicon) == "zhan2 lan3"
+
+
+def _pinyin(text: str) -> list[str]:
+    from audiopack.lexicon import builtin_lexicon
+    from audiopack.reading import read
+
+    return [t.pinyin for t in read(text, builtin_lexicon()).tokens if t.pinyin]
+
+
+def test_yi_as_a_digit_of_a_decimal_or_a_number_keeps_its_first_tone() -> None:
+    """Real sentences (as the number reader speaks them): 生态环境部's monthly air-quality
+    notice "同比上升1.5个百分点"; 临汾's "PM2.5浓度35.1微克/立方米"; a history text's
+    "第一架飞机——冯如一号". The idiom 一点一滴 and "a little" (学一点) keep their tone changes."""
+    assert _pinyin("同比上升一点五个百分点")[4:7] == ["yi1", "dian3", "wu3"]
+    assert _pinyin("浓度三十五点一微克每立方米")[5:8] == ["dian3", "yi1", "wei1"]
+    assert _pinyin("冯如一号")[2:] == ["yi1", "hao4"]
+    assert _pinyin("一点一滴") == ["yi4", "dian3", "yi4", "di1"]
+    assert _pinyin("多学一点")[2:] == ["yi4", "dian3"]

@@ -170,3 +170,15 @@ def test_voices_lists_both_engines(fake_edge: FakeEdge, live: bool) -> None:  # 
     data = json.loads(CliRunner().invoke(main, ["voices", "--json"]).stdout)
     assert data["from_service"] is live and len(data["kokoro"]) == edge - 1
     assert data["default"] == {"edge": "zh-CN-YunyangNeural", "kokoro": "zf_xiaoxiao"}
+
+
+def test_ctrl_c_exits_130_in_one_line(short_script: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import audiopack
+
+    def interrupted(*args: object, **kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audiopack, "outline", interrupted)
+    result = CliRunner().invoke(main, ["outline", str(short_script)])
+    assert result.exit_code == 130
+    assert result.output.startswith("Interrupted: ") and result.output.count("\n") == 1

@@ -23,7 +23,6 @@ import argparse
 import json
 import logging
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -268,8 +267,8 @@ def main() -> None:
     from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
     rows = read_sentences(args.sentences)[: args.limit or None]
-    shutil.rmtree(args.work, ignore_errors=True)
-    args.work.mkdir(parents=True)
+    # Packs are kept between runs: a build of the same sentences reuses its cache.
+    args.work.mkdir(parents=True, exist_ok=True)
     model = WhisperModel(str(whisper_dir(args.work)), device="cpu", compute_type="int8")
     norm = Normaliser()
 
@@ -299,15 +298,16 @@ def main() -> None:
         if default is None:
             continue
         runs.append(default)
+        write_section(args.out, report(runs, voice_runs, len(rows)))  # each result as it comes
         if engine == "kokoro" and args.voices:
             subset = rows[: args.voice_sentences or None]
             voice_runs.append(default.head(len(subset)))
             for voice in args.voices.split(","):
                 if voice != default.voice and (run := run_one(engine, voice, subset)):
                     voice_runs.append(run)
+                    write_section(args.out, report(runs, voice_runs, len(rows)))
     if not runs:
         raise SystemExit("no engine could build the sentences")
-    write_section(args.out, report(runs, voice_runs, len(rows)))
     print(args.out)
 
 

@@ -92,9 +92,9 @@ def test_settings() -> None:
     assert speed_for("-100%") == 0.5 and speed_for("+200%") == 2.0
     with pytest.raises(ConfigError, match="unknown voice 'zh-CN-YunxiNeural'"):
         KokoroEngine(voice="zh-CN-YunxiNeural")
-    a, b = KokoroEngine().fingerprint(), KokoroEngine(voice="zm_yunxi", rate="+10%").fingerprint()
+    a, b = KokoroEngine().fingerprint(), KokoroEngine(voice="zf_xiaobei", rate="+10%").fingerprint()
     assert a["model_sha256"] == kokoro_model.MODEL_SHA256
-    assert (a["voice"], b["voice"], b["speed"]) == (DEFAULT_KOKORO_VOICE, "zm_yunxi", "1.1")
+    assert (a["voice"], b["voice"], b["speed"]) == (DEFAULT_KOKORO_VOICE, "zf_xiaobei", "1.1")
     assert a["voice_sha256"] != b["voice_sha256"]
 
 

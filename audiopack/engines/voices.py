@@ -66,5 +66,6 @@ KOKORO_VOICE_SHA256 = {
     "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
     "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
 }
-#: The Kokoro voice used when none is given.
-DEFAULT_KOKORO_VOICE = "zf_xiaoxiao"
+#: The Kokoro voice used when none is given: the one the listening check (bench/listen.py,
+#: bench/RESULTS.md) found best understood.
+DEFAULT_KOKORO_VOICE = "zm_yunxi"

@@ -14,8 +14,6 @@ their own. The ``*_async`` variants are awaitable.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +64,9 @@ def _config(
 def _outside_any_loop(work: Callable[[], _T]) -> _T:
     """Run ``work`` here, or on a thread of its own when this thread runs an event loop
     (the pipeline runs its own loop, which cannot be nested)."""
+    import asyncio
+    import concurrent.futures
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -102,11 +103,21 @@ def plan(manuscript: str | Path, output: str | Path | None = None, **options: An
     return _outside_any_loop(lambda: pipeline.plan_build(config))
 
 
-def outline(manuscript: str | Path, title: str | None = None) -> Manuscript:
-    """The structure found in ``manuscript``: title, chapters, points (no synthesis)."""
+def outline(
+    manuscript: str | Path,
+    title: str | None = None,
+    *,
+    split: str | float | None = "auto",
+    read_boilerplate: bool = False,
+) -> Manuscript:
+    """The structure found in ``manuscript``: title, chapters, points, the official-document
+    elements (``Manuscript.document``); no synthesis. ``split`` and ``read_boilerplate`` as
+    the --split and --read-boilerplate options."""
     from audiopack.structure import load_manuscript
 
-    return load_manuscript(Path(manuscript), title=title)
+    return load_manuscript(
+        Path(manuscript), title=title, split=split, read_boilerplate=read_boilerplate
+    )
 
 
 async def build_async(
@@ -117,6 +128,8 @@ async def build_async(
     **options: Any,
 ) -> BuildResult:
     """:func:`build`, awaitable: the build runs on a worker thread, the caller's loop stays free."""
+    import asyncio
+
     return await asyncio.to_thread(build, manuscript, output, progress=progress, **options)
 
 
@@ -124,9 +137,13 @@ async def plan_async(
     manuscript: str | Path, output: str | Path | None = None, **options: Any
 ) -> DryRunReport:
     """:func:`plan`, awaitable."""
+    import asyncio
+
     return await asyncio.to_thread(plan, manuscript, output, **options)
 
 
 async def open_pack_async(folder: str | Path) -> Pack:
     """:func:`open_pack`, awaitable."""
+    import asyncio
+
     return await asyncio.to_thread(open_pack, folder)

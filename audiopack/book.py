@@ -32,16 +32,22 @@ from typing import Any
 import numpy as np
 
 from audiopack.atomic import atomic_path
+from audiopack.audio import AAC_DELAY
 from audiopack.errors import PackError, ToolError
-from audiopack.mp4 import AacTrack, AdtsStream, adts_with_sizes, parse_adts, write_m4b_file
+from audiopack.mp4 import (
+    FRAME_SAMPLES,
+    AacTrack,
+    AdtsStream,
+    adts_with_sizes,
+    parse_adts,
+    write_m4b_file,
+)
 from audiopack.tags import BookTags, clean_text, tag_m4b_in_place
 
 log = logging.getLogger(__name__)
 
 #: Encoder delay of ffmpeg's native AAC encoder, in samples, at the start of every part.
-PRIMING_SAMPLES = 1024
-#: Samples per AAC frame (one ADTS raw data block).
-FRAME_SAMPLES = 1024
+PRIMING_SAMPLES = AAC_DELAY
 #: The Nero "chpl" atom that players read stores a title in at most 255 UTF-8 bytes.
 MAX_TITLE_BYTES = 255
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from audiopack.engines.voices import DEFAULT_EDGE_VOICE
 from audiopack.errors import ConfigError
 
 ENGINES = ("auto", "espeak", "edge", "kokoro")
@@ -13,7 +14,7 @@ ENGINES = ("auto", "espeak", "edge", "kokoro")
 FORMATS = ("mp3", "m4b", "book-mp3")
 FORMAT_ALIASES = {"both": ("mp3", "m4b")}
 #: The Edge voice used when none is given (the kokoro engine has its own default).
-DEFAULT_VOICE = "zh-CN-YunyangNeural"
+DEFAULT_VOICE = DEFAULT_EDGE_VOICE
 
 _RATE_RE = re.compile(r"[+-]\d{1,3}%")
 _PITCH_RE = re.compile(r"[+-]\d{1,3}Hz")

@@ -16,8 +16,8 @@ from email.utils import formatdate
 from typing import Literal
 from urllib.parse import quote
 
-from audiopack.page import format_time
 from audiopack.shelf import PackEntry, content_type
+from audiopack.texts import format_time
 
 __all__ = ["FEED_ITEMS", "FeedItems", "render_feed"]
 

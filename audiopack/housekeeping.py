@@ -45,6 +45,14 @@ def cache_info(pack: Path | None, cache_dir: Path | None) -> dict[str, Any]:
     }
 
 
+def describe(info: dict[str, Any]) -> str:
+    """One line for the terminal from :func:`cache_info`'s answer."""
+    return (
+        f"{info['cache']}: {info['segments']} segments, {info['pieces']} pieces, "
+        f"{info['bytes'] / 1e6:.1f} MB; {info['unused']} entries unused by the pack"
+    )
+
+
 def prune(packs: list[Path], cache_dir: Path | None) -> tuple[int, int]:
     if not packs:
         raise AudiopackError("name the pack folder(s) whose cache entries to keep")

@@ -37,6 +37,11 @@ class Lexicon:
     def mapping(self) -> dict[str, str]:
         return dict(self.rules)
 
+    @property
+    def words(self) -> frozenset[str]:
+        """The rule words: what the segmenter keeps whole."""
+        return frozenset(word for word, _ in self.rules)
+
     def fingerprint(self) -> str:
         """sha256 of the rules (order-independent), for cache keys."""
         text = "\n".join(f"{word}={reading}" for word, reading in sorted(self.rules))
@@ -71,7 +76,7 @@ def is_pinyin_reading(reading: str) -> bool:
 
 def segment(text: str, lexicon: Lexicon) -> list[str]:
     """jieba's words of ``text``, each rule word of ``lexicon`` kept whole where it is a word."""
-    return segmenter.cut(text, frozenset(lexicon.mapping))
+    return segmenter.cut(text, lexicon.words)
 
 
 def parse_lexicon(text: str, source: str) -> Lexicon:

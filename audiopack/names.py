@@ -12,7 +12,7 @@ _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}  # fmt: skip
 MAX_NAME_BYTES = 120  # well under the 255-byte limit, leaving room for suffixes and temp names
-_KIND_NAMES = {"opening": "开场", "closing": "结束语", "section": "章节"}
+_KIND_NAMES = {"opening": "开场", "closing": "结束语", "section": "章节", "attachment": "附件"}
 
 
 def safe_component(text: str, max_bytes: int = MAX_NAME_BYTES, fallback: str = "untitled") -> str:
@@ -38,8 +38,8 @@ _MARKER = re.compile(
 
 
 def _short_title(chapter: Chapter) -> str:
-    if chapter.kind != "section":
-        return _KIND_NAMES[chapter.kind]
+    if chapter.kind not in ("section", "attachment"):
+        return _KIND_NAMES.get(chapter.kind, chapter.kind)
     title = _MARKER.sub("", chapter.title)
     # Cut at the first comma so names stay short: "坚定共产主义信仰，培养…" -> "坚定共产主义信仰…".
     head = re.split(r"[，,；;：:。]", title, maxsplit=1)
@@ -54,7 +54,7 @@ def chapter_file_stems(chapters: Sequence[Chapter]) -> list[str]:
     seen: set[str] = set()
     for number, chapter in enumerate(chapters, 1):
         stem = f"{number:0{width}d}-" + safe_component(
-            _short_title(chapter), max_bytes=80, fallback=_KIND_NAMES[chapter.kind]
+            _short_title(chapter), max_bytes=80, fallback=_KIND_NAMES.get(chapter.kind, "章节")
         )
         while stem.casefold() in seen:
             stem += "_"

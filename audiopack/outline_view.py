@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from audiopack.model import Chapter, Manuscript
 from audiopack.speech import SpeechOptions, SpeechSentence, speech_sentences
+from audiopack.texts import format_time
 
 #: Characters shown of each point in the terminal tree.
 PREVIEW_CHARS = 20
@@ -37,9 +40,8 @@ def spoken_chars(chapter: Chapter) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def _mmss(chars: int, chars_per_second: float) -> str:
-    seconds = round(chars / chars_per_second) if chars_per_second > 0 else 0
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+def _estimate(chars: int, chars_per_second: float) -> str:
+    return format_time(chars / chars_per_second if chars_per_second > 0 else 0.0)
 
 
 def _preview(text: str) -> str:
@@ -60,7 +62,7 @@ def outline_text(m: Manuscript, chars_per_second: float = 4.0) -> str:
     total_points = sum(len(c.points) for c in m.chapters)
     lines = [
         f"{m.title}  ({_count(len(m.chapters), 'chapter')}, {_count(total_points, 'point')}, "
-        f"{_count(total_chars, 'char')}, ~{_mmss(total_chars, chars_per_second)})"
+        f"{_count(total_chars, 'char')}, ~{_estimate(total_chars, chars_per_second)})"
     ]
     width = len(str(len(m.chapters)))
     for index, chapter in enumerate(m.chapters, start=1):
@@ -68,7 +70,7 @@ def outline_text(m: Manuscript, chars_per_second: float = 4.0) -> str:
         lines.append(
             f"{index:>{width}}. [{chapter.kind}] {chapter.title}  "
             f"({_count(len(chapter.points), 'point')}, {_count(chars, 'char')}, "
-            f"~{_mmss(chars, chars_per_second)})"
+            f"~{_estimate(chars, chars_per_second)})"
         )
         for number, point in enumerate(chapter.points, start=1):
             mark = "#" if point.numbered else "-"
@@ -80,28 +82,22 @@ def speech_outline(m: Manuscript, options: SpeechOptions) -> dict[str, Any]:
     """:func:`outline_dict` with each point's ``sentences``: ``[{"text", "speech", "pinyin"}]``.
 
     ``speech`` is the text after normalisation, ``pinyin`` the reading string (toned syllables,
-    see :mod:`audiopack.reading`) of what an offline engine says, or None when the engine
-    decides its own readings (the Edge voices: ``options.numbers`` off).
+    see :mod:`audiopack.reading`) a pinyin-form engine is given, or None for an engine that
+    decides its own readings (the Edge voices).
     """
     outline = outline_dict(m)
+
+    def pinyin(sentence: SpeechSentence) -> str | None:
+        return sentence.reading if options.input_form == "pinyin" else None
+
     for chapter, shown in zip(m.chapters, outline["chapters"], strict=True):
         for point, entry in zip(chapter.points, shown["points"], strict=True):
             entry["sentences"] = [
-                {"text": s.display.strip(), "speech": s.spoken, "pinyin": _pinyin(s, options)}
+                {"text": s.display.strip(), "speech": s.spoken, "pinyin": pinyin(s)}
                 for s in speech_sentences(point.text, options)
                 if s.display.strip()
             ]
     return outline
-
-
-def _pinyin(sentence: SpeechSentence, options: SpeechOptions) -> str | None:
-    if sentence.reading or not sentence.spoken:
-        return sentence.reading
-    if not options.numbers:
-        return None
-    from audiopack.reading import as_text
-
-    return as_text(sentence.spoken, options.lexicon)
 
 
 def speech_text(m: Manuscript, options: SpeechOptions) -> str:
@@ -121,3 +117,40 @@ def speech_text(m: Manuscript, options: SpeechOptions) -> str:
                 if sentence.reading:
                     lines.append(f"   拼音: {sentence.reading}")
     return "\n".join(lines)
+
+
+def speech_options(
+    engine: str, placeholder: str = "某", lexicon: Path | None = None
+) -> SpeechOptions:
+    """The speech settings ``engine`` builds with: the Edge voices read digits themselves."""
+    from audiopack.engines import input_form
+    from audiopack.speech import load_lexicon
+
+    return SpeechOptions(
+        numbers=engine != "edge",
+        placeholder=placeholder,
+        lexicon=load_lexicon(lexicon),
+        input_form=input_form(engine),
+    )
+
+
+def render(
+    m: Manuscript,
+    *,
+    as_json: bool = False,
+    speech_engine: str | None = None,
+    placeholder: str = "某",
+    lexicon: Path | None = None,
+) -> str:
+    """What ``audiopack outline`` prints: the tree or its JSON; with ``speech_engine``, each
+    sentence also as that engine is given it (``--speech``: see :func:`speech_options`)."""
+    if speech_engine is None:
+        return (
+            json.dumps(outline_dict(m), ensure_ascii=False, indent=1)
+            if as_json
+            else outline_text(m)
+        )
+    options = speech_options(speech_engine, placeholder, lexicon)
+    if as_json:
+        return json.dumps(speech_outline(m, options), ensure_ascii=False, indent=1)
+    return speech_text(m, options)

@@ -91,11 +91,15 @@ class PackFolder:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the pack's lock; a second build refuses at once with a clear error."""
+        verb = "write to" if os.path.isdir(self.root) else "create"  # isdir never raises
         try:
             self.state.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise PackError(f"cannot create the pack folder {self.root}: {e.strerror}") from e
+            raise PackError(
+                f"cannot {verb} the pack folder {self.root}: {e.strerror};"
+                " fix its permissions or choose another output folder"
+            ) from e
         try:
             if not _try_lock(fd):
                 raise PackError(

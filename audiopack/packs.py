@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ class PackPoint:
     start_s: float
     end_s: float
     sentences: tuple[PackSentence, ...]
+    #: "point", or "jingle" for the user's own audio (no text, no sentences).
+    kind: str = "point"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class Pack:
     #: The whole book (M4B, or the book MP3), when the pack has one.
     book: Path | None
     engine: Mapping[str, Any]
+    #: The manuscript's sha256, as the build recorded it.
+    source_sha256: str = ""
+    #: The official-document elements found (发文字号, 主送, 署名 ...), see the README.
+    document: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def points(self) -> tuple[PackPoint, ...]:
@@ -95,56 +102,115 @@ class Pack:
 def open_pack(folder: str | Path) -> Pack:
     """Read the pack in ``folder`` (as ``audiopack build`` wrote it)."""
     folder = Path(folder)
+    return parse_index(read_index(folder), folder)
+
+
+def read_index(folder: Path) -> dict[str, Any]:
+    """The parsed index.json of a pack folder; PackError when it is not a pack folder."""
     path = folder / INDEX_FILE
+    if not path.is_file():
+        raise PackError(f"not a pack folder: {folder} (build one with 'audiopack build')")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PackError(
-            f"{folder} is not a pack: it has no {INDEX_FILE}; build one first"
-        ) from None
-    except (OSError, ValueError) as e:
-        raise PackError(f"cannot read {path}: {e}") from e
-    try:
-        return _pack(folder, data)
-    except (KeyError, TypeError, ValueError) as e:
-        raise PackError(f"{path} is not a pack index audiopack understands ({e})") from e
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise PackError(f"not a pack folder: {folder} (unreadable index.json: {e})") from e
+    if not isinstance(value, dict) or not isinstance(value.get("chapters"), list):
+        raise PackError(f"not a pack folder: {folder} (index.json has no chapter list)")
+    return value
 
 
-def _pack(folder: Path, data: dict[str, Any]) -> Pack:
-    book_info = data.get("book")
-    book = folder / book_info["file"] if isinstance(book_info, dict) else None
-    chapters = tuple(
-        PackChapter(
-            kind=str(c["kind"]),
-            title=str(c["title"]),
-            file=folder / c["file"] if c.get("file") else None,
-            start_s=float(c["start"]),
-            end_s=float(c["end"]),
-            points=tuple(
-                PackPoint(
-                    title=str(p["title"]),
-                    text=str(p["text"]),
-                    start_s=float(p["start"]),
-                    end_s=float(p["end"]),
-                    sentences=tuple(
-                        PackSentence(str(s["text"]), float(s["start"]), float(s["end"]))
-                        for s in p.get("sentences", ())
-                    ),
-                )
-                for p in c.get("points", ())
-            ),
-            book=book,
+def parse_index(index: Mapping[str, Any], folder: Path) -> Pack:
+    """The pack an index.json object describes, its files under ``folder``.
+
+    Tolerant, because a pack folder may come from anywhere (a chat group, a USB stick): values
+    of the wrong type read as empty or zero, and a file name that is not a plain name inside
+    the folder (``../x``, ``/etc/passwd``) reads as no file. Only a missing chapter list or a
+    chapter that is not an object is an error.
+    """
+    if not isinstance(index, Mapping) or not isinstance(index.get("chapters"), list):
+        raise PackError("invalid index.json: no chapter list")
+    book_info = index.get("book")
+    book = _file(folder, book_info.get("file")) if isinstance(book_info, Mapping) else None
+    chapters = []
+    for raw in index["chapters"]:
+        if not isinstance(raw, Mapping):
+            raise PackError("invalid index.json: a chapter is not an object")
+        points = tuple(_point(p) for p in _list(raw.get("points")) if isinstance(p, Mapping))
+        chapters.append(
+            PackChapter(
+                kind=_str(raw.get("kind")) or "section",
+                title=_str(raw.get("title")),
+                file=_file(folder, raw.get("file")),
+                start_s=_seconds(raw.get("start")),
+                end_s=_seconds(raw.get("end")),
+                points=points,
+                book=book,
+            )
         )
-        for c in data["chapters"]
-    )
+    source = index.get("source")
+    document = index.get("document")
+    engine = index.get("engine")
     return Pack(
         folder=folder,
-        title=str(data["title"]),
-        duration_s=float(data["duration"]),
-        chapters=chapters,
+        title=_str(index.get("title")),
+        duration_s=_seconds(index.get("duration")) or (chapters[-1].end_s if chapters else 0.0),
+        chapters=tuple(chapters),
         book=book,
-        engine=dict(data.get("engine") or {}),
+        engine=dict(engine) if isinstance(engine, Mapping) else {},
+        source_sha256=_str(source.get("sha256")) if isinstance(source, Mapping) else "",
+        document={k: _str(v) for k, v in document.items()} if isinstance(document, Mapping) else {},
     )
+
+
+def plain_name(name: Any) -> str | None:
+    """``name`` if it is a plain file name (no folder part, not hidden), else None."""
+    if not isinstance(name, str) or not name or name.startswith("."):
+        return None
+    if "/" in name or "\\" in name or "\x00" in name:
+        return None
+    return name
+
+
+def _file(folder: Path, name: Any) -> Path | None:
+    plain = plain_name(name)
+    return folder / plain if plain else None
+
+
+def _point(raw: Mapping[str, Any]) -> PackPoint:
+    sentences = tuple(
+        PackSentence(_str(s.get("text")), _seconds(s.get("start")), _seconds(s.get("end")))
+        for s in _list(raw.get("sentences"))
+        if isinstance(s, Mapping)
+    )
+    start = (
+        _seconds(raw.get("start"))
+        if "start" in raw
+        else (sentences[0].start_s if sentences else 0.0)
+    )
+    return PackPoint(
+        title=_str(raw.get("title")),
+        text=_str(raw.get("text")),
+        start_s=start,
+        end_s=_seconds(raw.get("end")),
+        sentences=sentences,
+        kind=_str(raw.get("kind")) or "point",
+    )
+
+
+def _list(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _seconds(value: Any) -> float:
+    """A finite, non-negative number of seconds; anything else is 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    number = float(value)
+    return round(number, 3) if math.isfinite(number) and number > 0 else 0.0
 
 
 def _decode(path: Path, start_s: float, end_s: float | None) -> AudioSegment:

@@ -16,8 +16,7 @@ import html
 import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,19 @@ from urllib.parse import quote
 
 from audiopack.atomic import atomic_write_text
 from audiopack.errors import PackError
+from audiopack.packs import (
+    PackChapter,
+    PackPoint,
+    PackSentence,
+    parse_index,
+    plain_name,
+    read_index,
+)
+from audiopack.texts import format_time
 
 log = logging.getLogger(__name__)
 
-__all__ = ["format_time", "render_index_html", "write_index_html"]
+__all__ = ["render_index_html", "write_index_html"]
 
 #: Playback speeds offered by the page.
 RATES = (0.75, 1.0, 1.25, 1.5)
@@ -44,14 +52,6 @@ _JSON_ESCAPES = {
 
 def _asset(name: str) -> str:
     return resources.files("audiopack").joinpath("data", name).read_text(encoding="utf-8")
-
-
-def format_time(seconds: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` from one hour on); negative or invalid values count as 0."""
-    total = int(seconds) if math.isfinite(seconds) and seconds > 0 else 0
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def script_json(value: Any) -> str:
@@ -84,97 +84,30 @@ def file_url(name: Any) -> str | None:
     Every character outside the unreserved set is percent-encoded (``/`` and ``:`` too), so a
     name can never become an absolute or scheme URL, a parent path or a fragment.
     """
-    if not isinstance(name, str) or not name or name.startswith("."):
-        return None
-    if "/" in name or "\\" in name or "\x00" in name:
-        return None
-    return quote(name, safe="")
+    plain = plain_name(name)
+    return quote(plain, safe="") if plain else None
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    text: str
-    start: float
-    end: float
+def _url(path: Path | None) -> str | None:
+    return file_url(path.name) if path is not None else None
 
 
-@dataclass(frozen=True)
-class _Point:
-    title: str
-    start: float
-    first_sentence: int
-    sentences: tuple[_Sentence, ...]
+def _units(point: PackPoint) -> tuple[PackSentence, ...]:
+    """What a listener taps in a point: its sentences; a point without sentence timings is
+    one tappable unit."""
+    if point.sentences or not point.text:
+        return point.sentences
+    return (PackSentence(point.text, point.start_s, point.end_s),)
 
 
-@dataclass(frozen=True)
-class _Chapter:
-    title: str
-    url: str | None
-    start: float
-    end: float
-    points: tuple[_Point, ...]
-
-    @property
-    def sentences(self) -> list[_Sentence]:
-        return [s for p in self.points for s in p.sentences]
-
-
-def _list(value: Any) -> Sequence[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _parse(index: Mapping[str, Any]) -> tuple[str, str | None, list[_Chapter]]:
-    if not isinstance(index, Mapping) or not isinstance(index.get("chapters"), list):
-        raise PackError("invalid index.json: no chapter list")
-    book = index.get("book")
-    book_url = file_url(book.get("file")) if isinstance(book, Mapping) else None
-    chapters: list[_Chapter] = []
-    for raw in index["chapters"]:
-        if not isinstance(raw, Mapping):
-            raise PackError("invalid index.json: a chapter is not an object")
-        points: list[_Point] = []
-        count = 0
-        for raw_point in _list(raw.get("points")):
-            if not isinstance(raw_point, Mapping):
-                continue
-            sentences = tuple(
-                _Sentence(_str(s.get("text")), _num(s.get("start")), _num(s.get("end")))
-                for s in _list(raw_point.get("sentences"))
-                if isinstance(s, Mapping)
-            )
-            if not sentences and _str(raw_point.get("text")):
-                # A point without sentence timings is one tappable unit.
-                sentences = (
-                    _Sentence(
-                        _str(raw_point.get("text")),
-                        _num(raw_point.get("start")),
-                        _num(raw_point.get("end")),
-                    ),
-                )
-            start = _num(raw_point.get("start")) if "start" in raw_point else 0.0
-            if sentences and "start" not in raw_point:
-                start = sentences[0].start
-            points.append(_Point(_str(raw_point.get("title")), start, count, sentences))
-            count += len(sentences)
-        chapters.append(
-            _Chapter(
-                _str(raw.get("title")),
-                file_url(raw.get("file")),
-                _num(raw.get("start")),
-                _num(raw.get("end")),
-                tuple(points),
-            )
-        )
-    return _str(index.get("title")), book_url, chapters
-
-
-def _redundant_title(point: _Point) -> bool:
-    """A title cut from the start of the point's own text ("今天，我们召开…") says nothing new."""
+def _redundant_title(point: PackPoint) -> bool:
+    """A title cut from the start of the point's own text ("今天，我们召开…") says nothing new
+    (nor does the chapter's own title on its only item, e.g. an intro jingle's)."""
     title = point.title.strip()
     stem = title.removesuffix("…").removesuffix("...").rstrip()
     if not stem or stem == title:
         return False
-    return "".join(s.text for s in point.sentences).lstrip().startswith(stem)
+    return "".join(s.text for s in _units(point)).lstrip().startswith(stem)
 
 
 def script_hash(script: str) -> str:
@@ -209,25 +142,24 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     it is shown in the header and used as lock-screen artwork. Raises PackError when ``index``
     has no chapter list.
     """
-    title, book_url, chapters = _parse(index)
+    pack = parse_index(index, Path())
+    title, chapters, book_url = pack.title, pack.chapters, _url(pack.book)
     cover_url = file_url(cover) if cover else None
-    source = index.get("source")
-    key = _str(source.get("sha256")) if isinstance(source, Mapping) else ""
-    total = _num(index.get("duration")) or (chapters[-1].end if chapters else 0.0)
-    chapter_mode = any(ch.url for ch in chapters)
+    total = pack.duration_s
+    chapter_mode = any(ch.file for ch in chapters)
 
     data = {
         "title": title,
-        "key": key or title,
+        "key": pack.source_sha256 or title,
         "book": book_url,
         "cover": cover_url,
         "chapters": [
             {
                 "title": ch.title,
-                "url": ch.url,
-                "start": ch.start,
-                "end": ch.end,
-                "sentences": [[s.start, s.end] for s in ch.sentences],
+                "url": _url(ch.file),
+                "start": ch.start_s,
+                "end": ch.end_s,
+                "sentences": [[s.start_s, s.end_s] for p in ch.points for s in _units(p)],
             }
             for ch in chapters
         ],
@@ -245,8 +177,8 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
         )
     )
 
-    def offset(ch: _Chapter) -> float:
-        return 0.0 if chapter_mode and ch.url else ch.start
+    def offset(ch: PackChapter) -> float:
+        return 0.0 if chapter_mode and ch.file else ch.start_s
 
     out: list[str] = []
     add = out.append
@@ -264,12 +196,12 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     if cover_url:
         add(f'<img class="cover" src="{cover_url}" alt="">\n')
     add(f"<h1>{_esc(title)}</h1>\n")
-    add(_document_html(index.get("document")))
+    add(_document_html(pack.document))
     add(f'<p class="meta">共 {len(chapters)} 章 · 时长 {format_time(total)}</p>\n</header>\n')
 
     add('<nav class="toc"><details><summary>目录</summary><ol>\n')
     for c, ch in enumerate(chapters):
-        length = format_time(ch.end - ch.start) if ch.end > ch.start else ""
+        length = format_time(ch.end_s - ch.start_s) if ch.end_s > ch.start_s else ""
         add(
             f'<li><a href="#ch-{c + 1}">{_esc(ch.title)}</a>'
             f'<span class="dur">{length}</span></li>\n'
@@ -279,21 +211,24 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     add('<main id="text">\n')
     for c, ch in enumerate(chapters):
         add(f'<section class="chapter" id="ch-{c + 1}">\n<h2>{_esc(ch.title)}</h2>\n')
+        first = 0  # the chapter's running sentence number
         for p, point in enumerate(ch.points):
             add(f'<div class="point" id="p-{c}-{p}">\n<h3>')
             add(
-                f'<button class="ts" type="button" data-c="{c}" data-t="{point.start}" '
-                f'aria-label="从这里播放">{format_time(offset(ch) + point.start)}</button>'
+                f'<button class="ts" type="button" data-c="{c}" data-t="{point.start_s}" '
+                f'aria-label="从这里播放">{format_time(offset(ch) + point.start_s)}</button>'
             )
-            if not _redundant_title(point):
+            if not _redundant_title(point) and point.title != ch.title:
                 add(_esc(point.title))
             add("</h3>\n<p>")
-            for k, sentence in enumerate(point.sentences):
-                i = point.first_sentence + k
+            units = _units(point)
+            for k, sentence in enumerate(units):
+                i = first + k
                 add(
                     f'<span class="s" id="s-{c}-{i}" data-c="{c}" data-i="{i}" '
                     f'role="button" tabindex="0">{_esc(sentence.text)}</span>'
                 )
+            first += len(units)
             add("</p>\n</div>\n")
         add("</section>\n")
     add("</main>\n")
@@ -327,8 +262,8 @@ def render_index_html(index: Mapping[str, Any], *, cover: str | None = None) -> 
     add('<button id="mode" class="wide" type="button" hidden>全书</button>\n</div>\n')
     add("<noscript><p>")
     for ch in chapters:
-        if ch.url:
-            add(f'<a href="{ch.url}">{_esc(ch.title)}</a> ')
+        if ch.file:
+            add(f'<a href="{_url(ch.file)}">{_esc(ch.title)}</a> ')
     if book_url:
         add(f'<a href="{book_url}">全书</a>')
     add("</p></noscript>\n</footer>\n")
@@ -344,7 +279,7 @@ def write_index_html(pack_dir: Path) -> Path:
     ``cover.jpg`` is used when present. PackError when there is no readable index.json.
     """
     index = read_index(pack_dir)
-    for chapter in _list(index.get("chapters")):
+    for chapter in index["chapters"]:
         if (
             isinstance(chapter, dict)
             and chapter.get("file")
@@ -364,17 +299,3 @@ def write_index_html(pack_dir: Path) -> Path:
     except OSError as e:
         raise PackError(f"cannot write {target}: {e}") from e
     return target
-
-
-def read_index(pack_dir: Path) -> dict[str, Any]:
-    """The parsed index.json of a pack folder; PackError when it is not a pack folder."""
-    path = pack_dir / "index.json"
-    if not path.is_file():
-        raise PackError(f"not a pack folder: {pack_dir} (build one with 'audiopack build')")
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise PackError(f"not a pack folder: {pack_dir} (unreadable index.json: {e})") from e
-    if not isinstance(value, dict) or not isinstance(value.get("chapters"), list):
-        raise PackError(f"not a pack folder: {pack_dir} (index.json has no chapter list)")
-    return value

@@ -10,7 +10,7 @@ from audiopack.audio_codec import Codec
 from audiopack.cache import content_key
 from audiopack.model import SAMPLE_RATE, Chapter, Manuscript
 from audiopack.names import chapter_file_stems
-from audiopack.reading import READING_VERSION
+from audiopack.reading import reading_version
 from audiopack.speech import (
     SpeechOptions,
     SpeechSentence,
@@ -134,8 +134,8 @@ class SpeechMemo:
         return self.used != self.known
 
 
-def _reading_version(speech: SpeechOptions) -> int | None:
-    return READING_VERSION if speech.input_form == "pinyin" else None
+def _reading_version(speech: SpeechOptions) -> str | None:
+    return reading_version() if speech.input_form == "pinyin" else None
 
 
 def _group(sentences: tuple[SpeechSentence, ...]) -> list[list[SpeechSentence]]:

@@ -2,14 +2,14 @@
 
 Offline engines that take pinyin (``input_form == "pinyin"``) are given :meth:`Reading.as_text`
 instead of Han characters, so every polyphone, tone change and lexicon rule is decided here,
-once, and cached with the sentence (the speech memo's key carries :data:`READING_VERSION`).
+once, and cached with the sentence (the speech memo's key carries :func:`reading_version`).
 
 Decisions, in order of precedence:
 
 1. the lexicon (built-in rules plus ``--lexicon``), on jieba word boundaries: a reading in Han
    characters is read like those characters, a reading in toned pinyin is taken as it stands;
 2. rules for constructions that dictionaries miss (:mod:`audiopack.reading_rules`: 以…为…,
-   了 after a verb, 地 as a noun, ...);
+   地 and 得 after a verb, 长, 重, 处 by context, ...);
 3. pypinyin's phrase dictionary, word by word on jieba's segmentation;
 
 then tone changes (:mod:`audiopack.reading_tones`: third tone, 一, 不). Syllables are numeric
@@ -20,18 +20,19 @@ jieba and pypinyin are imported on the first call only.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from audiopack import segmenter
 from audiopack.lexicon import Lexicon, is_pinyin_reading, segment
 
-__all__ = ["READING_VERSION", "Reading", "Token", "as_text", "read"]
+__all__ = ["Reading", "Token", "as_text", "read", "reading_version"]
 
-#: Bump whenever a change here, in the rules or in the tone changes can change a decision:
-#: the speech memo and the audio cache then re-decide every sentence.
-READING_VERSION = 1
+#: The modules whose code decides readings: their source is the reading layer's version.
+_DECIDING_MODULES = ("reading.py", "reading_rules.py", "reading_tones.py", "segmenter.py")
 
 #: Marks shown in the reading string as themselves (pauses for the engine).
 PUNCTUATION = frozenset("，。！？、；：…")
@@ -53,9 +54,18 @@ class Reading:
         """Tokens joined by single spaces, Han characters as their syllables."""
         return " ".join(t.pinyin if t.pinyin is not None else t.text for t in self.tokens)
 
-    @property
-    def syllables(self) -> tuple[str, ...]:
-        return tuple(t.pinyin for t in self.tokens if t.pinyin is not None)
+
+@lru_cache(maxsize=1)
+def reading_version() -> str:
+    """A hash of the code that decides readings, for the speech memo's key: any change to a
+    rule re-decides every sentence (a hand-kept number would be forgotten). The lexicon has
+    its own fingerprint."""
+    from importlib import resources
+
+    digest = hashlib.sha256()
+    for name in _DECIDING_MODULES:
+        digest.update(resources.files("audiopack").joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def as_text(speech_text: str, lexicon: Lexicon) -> str:
@@ -64,6 +74,8 @@ def as_text(speech_text: str, lexicon: Lexicon) -> str:
 
 
 def is_han(ch: str) -> bool:
+    """A Han character (CJK unified ideographs, extensions, compatibility) or 〇. A code-point
+    test, not a regular expression: a class with these ranges takes ~3 ms to compile."""
     code = ord(ch)
     return (
         0x4E00 <= code <= 0x9FFF
@@ -80,8 +92,12 @@ class Word:
 
     text: str
     syllables: list[str]
-    #: Decided by the lexicon: rules and tone changes leave its syllables alone.
+    #: Decided by the lexicon: the polyphone rules leave it alone.
     fixed: bool = False
+    #: Given in pinyin by the lexicon: taken as written, tone changes too leave it alone.
+    literal: bool = False
+    #: A word of jieba's dictionary, not one its HMM joined from single characters.
+    known: bool = True
 
 
 #: A non-Han run: punctuation marks one by one, anything else by whitespace-separated pieces.
@@ -94,8 +110,9 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
     from audiopack.reading_tones import apply_tone_changes
 
     items: list[Word | str] = []
+    rules = lexicon.mapping
     for piece in segment(speech_text, lexicon):
-        _add_piece(piece, lexicon, items)
+        _add_piece(piece, rules, lexicon.words, items)
     apply_rules(items)
     apply_tone_changes(items)
     tokens: list[Token] = []
@@ -107,12 +124,14 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
     return Reading(tuple(tokens))
 
 
-def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
-    """Append the words and other runs of one jieba token."""
-    rule = lexicon.mapping.get(piece)
+def _add_piece(
+    piece: str, rules: dict[str, str], words: frozenset[str], items: list[Word | str]
+) -> None:
+    """Append the words and other runs of one jieba token (``rules``: the lexicon's)."""
+    rule = rules.get(piece)
     if rule is not None:
         if is_pinyin_reading(rule):
-            items.append(Word(piece, rule.split(), fixed=True))
+            items.append(Word(piece, rule.split(), fixed=True, literal=True))
             return
         if all(map(is_han, rule)):
             syllables = _pinyin(rule)
@@ -126,7 +145,8 @@ def _add_piece(piece: str, lexicon: Lexicon, items: list[Word | str]) -> None:
         if i == len(piece) or is_han(piece[i]) != is_han(piece[start]):
             run = piece[start:i]
             if is_han(run[0]):
-                items.append(Word(run, _pinyin(run)))
+                known = len(run) == 1 or run != piece or segmenter.known(run, words)
+                items.append(Word(run, _pinyin(run), known=known))
             elif items and isinstance(items[-1], str):
                 items[-1] += run
             else:

@@ -1,6 +1,6 @@
 """Polyphone rules for constructions that pypinyin's phrase dictionary misses.
 
-pypinyin reads a word it has no phrase for character by character, each with its most common
+pypinyin reads a word it has no phrase for character by character, each with its first
 syllable (长 zhǎng, 为 wèi, 地 dì, 得 dé, 重 zhòng), and knows nothing of grammar. The rules
 below look at one jieba word and its neighbours in the clause and override a syllable where
 the construction decides it. Words the lexicon decided are never touched.
@@ -145,11 +145,18 @@ _DI_ADVERBS = _words("系统 似 般 猛 一般 逐步 积极 主动 全面 深�
 
 def _di(items: Items, position: int, word: Word, index: int) -> None:
     """地 as the adverbial particle de (认真地学习, 默默地, 系统地), else the noun dì."""
-    if index != len(word.text) - 1 or word.syllables[index] != "di4":
+    if word.syllables[index] != "di4":
+        return
+    if index == 0 and not word.known:  # jieba's HMM joined it to the verb: 辛辛苦苦|地写
+        before = _clause_before(items, position)
+        if before and (_reduplicated(before[-1].text) or before[-1].text in _DI_ADVERBS):
+            word.syllables[index] = "de5"
+        return
+    if index != len(word.text) - 1:
         return
     if len(word.text) > 1:
         stem = word.text[:-1]
-        if stem in _DI_ADVERBS or _reduplicated(stem):
+        if stem in _DI_ADVERBS or _reduplicated(stem) or _degree_before(items, position, word):
             word.syllables[index] = "de5"
         return
     before = _clause_before(items, position)
@@ -162,6 +169,17 @@ def _di(items: Items, position: int, word: Word, index: int) -> None:
         and not isinstance(items[position - 1], str)
     ):
         word.syllables[index] = "de5"
+
+
+def _degree_before(items: Items, position: int, word: Word) -> bool:
+    """更大地 / 最大地 / 较好地: jieba takes 大地 ("the earth") as a word, but after a degree
+    adverb the 地 is the particle."""
+    previous = items[position - 1] if position else None
+    return (
+        len(word.text) == 2
+        and isinstance(previous, Word)
+        and previous.text[-1:] in ("更", "最", "较", "很", "极", "越")
+    )
 
 
 def _reduplicated(stem: str) -> bool:
@@ -179,6 +197,8 @@ def _de(items: Items, position: int, word: Word, index: int) -> None:
     if word.syllables[index] != "de2":
         return
     before = word.text[index - 1] if index else _previous_char(items, position)
+    if before in "所获取赢求应":  # 所得, 获得: "obtain"
+        return
     if before in _DE5_VERBS or (word.text == "得" and isinstance(_item(items, position - 1), Word)):
         word.syllables[index] = "de5"
 
@@ -198,10 +218,24 @@ def _zhi(items: Items, position: int, word: Word, index: int) -> None:
         word.syllables[index] = "zhi1"
 
 
+def _chang_measure(items: Items, position: int, word: Word, index: int) -> None:
+    """场 after a numeral is the measure word chǎng (一场盛会, 两场比赛), as pypinyin already
+    has it for 这场, 两场."""
+    before = word.text[index - 1] if index else _previous_char(items, position)
+    if word.syllables[index] == "chang2" and (before in _NUMERALS or before in "每这那各"):
+        word.syllables[index] = "chang3"
+
+
 def _chu(items: Items, position: int, word: Word, index: int) -> None:
-    """处 before 在/于 is chǔ, "be situated" (正处在, 身处)."""
+    """处 before 在/于 is chǔ, "be situated" (正|处在, 身处); a noun ending in 处 (坏处|在)
+    is left alone."""
+    if word.syllables[index] != "chu4":
+        return
     after = word.text[index + 1] if index + 1 < len(word.text) else _next_char(items, position)
-    if word.syllables[index] == "chu4" and (after in "在于" or word.text in ("身处", "地处")):
+    stem = word.text[:index]
+    if (after in "在于" and stem in ("", "正", "仍", "均", "尚", "已", "还", "都", "所", "同")) or (
+        word.text in ("身处", "地处")
+    ):
         word.syllables[index] = "chu3"
 
 
@@ -212,6 +246,10 @@ _CHONG_VERBS = frozenset(
 
 
 def _zhong(items: Items, position: int, word: Word, index: int) -> None:
+    """重 chóng, "again", in 重X verbs (重塑, 重构); 重重 before 地 is zhòngzhòng, "heavily"."""
+    if word.text == "重重地" or (word.text == "重重" and _next_char(items, position) == "地"):
+        word.syllables[:2] = ["zhong4", "zhong4"]
+        return
     if (
         index == 0
         and len(word.text) == 2
@@ -228,12 +266,20 @@ _ZHANG_FIRST = frozenset("大辈官者子孙女兄势相进成老房幼")
 def _chang(items: Items, position: int, word: Word, index: int) -> None:
     """长 at the start of a word pypinyin does not know is mostly cháng (长效, 长三角), and
     after a degree word (最长, 全长) too; 行长, 处长 stay zhǎng."""
-    if word.syllables[index] != "zhang3" or len(word.text) < 2:
+    if word.syllables[index] != "zhang3":
         return
-    if index == 0 and word.text[1] not in _ZHANG_FIRST:
+    if len(word.text) == 1:  # the noun "length": 其长与高, 长九十六
+        before, after = _previous_char(items, position), _next_char(items, position)
+        if before in "其之全总" or after in _NUMERALS:
+            word.syllables[0] = "chang2"
+    elif index == 0 and word.text[1] not in _ZHANG_FIRST:
         word.syllables[0] = "chang2"
-    elif index == 1 and len(word.text) == 2 and word.text[0] in "最全多较更很太过体身":
+    elif index == 1 and len(word.text) == 2 and word.text[0] in _CHANG_AFTER:
         word.syllables[1] = "chang2"
+
+
+#: First characters of X长 words where 长 is cháng, "long": 最长, 全长, 绵长 ...
+_CHANG_AFTER = frozenset("最全多较更很太过体身绵悠冗狭修细深其")
 
 
 def _zang(items: Items, position: int, word: Word, index: int) -> None:
@@ -250,10 +296,35 @@ def _ying(items: Items, position: int, word: Word, index: int) -> None:
             word.syllables[index] = "ying4"
 
 
+#: Verbs before 当年 that make it dàng nián, "that same year" (免征|当年车船税).
+_DANG4_NIAN_AFTER = _words("免征 改挂 计入 列入 缴纳 用于 减免 免缴 扣除 抵扣 征收 退还 结转")
+
+
+def _dang(items: Items, position: int, word: Word, index: int) -> None:
+    """当年 after 的 or a fiscal verb is dàng nián, "the same year" (取得证书的当年)."""
+    if word.text != "当年" or word.syllables[0] != "dang1":
+        return
+    previous = _item(items, position - 1)
+    if isinstance(previous, Word) and (
+        previous.text[-1] == "的" or previous.text in _DANG4_NIAN_AFTER
+    ):
+        word.syllables[0] = "dang4"
+
+
+def _zhao(items: Items, position: int, word: Word, index: int) -> None:
+    """朝阳 is the place Cháoyáng before 区/市/县 or in a list of places (大连、朝阳), and
+    zhāoyáng, "rising sun", otherwise (朝阳产业)."""
+    if word.text != "朝阳" or word.syllables[0] != "zhao1":
+        return
+    if _next_char(items, position) in "区市县门路街" or _previous_char(items, position) == "、":
+        word.syllables[0] = "chao2"
+
+
 Rule = Callable[[Items, int, Word, int], None]
 RULES: dict[str, Rule] = {
     "为": _wei, "地": _di, "得": _de, "只": _zhi, "处": _chu, "重": _zhong, "长": _chang,
-    "藏": _zang, "应": _ying,
+    "藏": _zang, "应": _ying, "当": _dang, "场": _chang_measure,
+    "朝": _zhao,
 }  # fmt: skip
 
 

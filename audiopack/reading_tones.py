@@ -1,7 +1,7 @@
 """Tone changes, as a careful Mandarin reader makes them: third tone, 一 and 不.
 
-Applied to dictionary tones after every polyphone decision; syllables the lexicon fixed are
-left alone. Decisions look at the *dictionary* tone of the next syllable (一起 is yì qǐ
+Applied to dictionary tones after every polyphone decision; syllables the lexicon gave in
+pinyin are left alone. Decisions look at the *dictionary* tone of the next syllable (一起 is yì qǐ
 although 起 may itself change before another third tone). A clause (a run of Han words
 between punctuation or other characters) is the widest context.
 
@@ -73,12 +73,12 @@ def _clause(words: list[Word]) -> None:
     syllables = [_Syllable(w, i) for w in words for i in range(len(w.syllables))]
     for syllable in syllables:  # the dictionary has some changes made already (一个 yí gè)
         forms = _CITATION.get(syllable.char, ())
-        if not syllable.word.fixed and syllable.value in forms:
+        if not syllable.word.literal and syllable.value in forms:
             syllable.set(forms[0])
     tones = [tone(s.value) for s in syllables]  # the dictionary's, decided on below
     _third_tones(words)
     for position, syllable in enumerate(syllables):
-        if syllable.word.fixed:
+        if syllable.word.literal:
             continue
         next_tone = tones[position + 1] if position + 1 < len(syllables) else None
         if syllable.char == "不" and syllable.value == "bu4" and next_tone == 4:
@@ -97,6 +97,8 @@ def _yi(syllables: list[_Syllable], position: int, next_tone: int | None) -> str
         return "yi1"  # 统一, 之一, 唯一: the word ends on it
     if after in _DIGIT_NUMERALS or after == "月" or (before == "月" and after in "日号"):
         return "yi1"
+    if _in_decimal(syllables, position) or after == "号":
+        return "yi1"  # 一点五, 三十五点一, 一号文件: 一 is a digit here
     if position == 0 and after in _ENUMERATION_NEXT:
         return "yi1"
     if before and before == after:
@@ -104,17 +106,30 @@ def _yi(syllables: list[_Syllable], position: int, next_tone: int | None) -> str
     return "yi2" if next_tone in (4, 5) else "yi4"
 
 
+def _in_decimal(syllables: list[_Syllable], position: int) -> bool:
+    """一 as a digit of a decimal number: before 点 and a numeral, or after a numeral and 点."""
+    word = syllables[position].word.text
+    if len(word) > 2 and not set(word) <= _NUMERALS | {"点"}:
+        return False  # a word of its own, e.g. the idiom 一点一滴 (yì diǎn yì dī)
+    chars = [s.char for s in syllables]
+    after = chars[position + 1 : position + 3]
+    before = chars[max(0, position - 2) : position]
+    return (after[:1] == ["点"] and len(after) == 2 and after[1] in _DIGIT_NUMERALS) or (
+        len(before) == 2 and before[1] == "点" and before[0] in _NUMERALS
+    )
+
+
 def _third_tones(words: list[Word]) -> None:
     """Third-tone sandhi inside words, and between a one-syllable word and its neighbour."""
     original = [[tone(s) for s in w.syllables] for w in words]
     for word, tones in zip(words, original, strict=True):
-        if word.fixed:
+        if word.literal:
             continue
         for i in range(len(tones) - 1):
             if tones[i] == 3 and tones[i + 1] == 3:
                 word.syllables[i] = _retone(word.syllables[i], 2)
     for left, left_tones, right_tones in zip(words, original, original[1:], strict=False):
-        if left.fixed or not left_tones or not right_tones:
+        if left.literal or not left_tones or not right_tones:
             continue
         if left_tones[-1] != 3 or right_tones[0] != 3:
             continue

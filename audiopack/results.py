@@ -33,6 +33,17 @@ class BuildResult:
             "engine": self.engine,
         }
 
+    def summary(self) -> str:
+        """One line for the terminal: what the pack holds and what this build did."""
+        from audiopack.texts import format_time
+
+        return (
+            f"{self.pack}: {self.chapters} chapters, {self.points} points, "
+            f"{format_time(self.duration_s)} of audio ({self.engine}); "
+            f"{self.synthesized} synthesised, {self.reused} reused, "
+            f"{len(self.changed)} files updated"
+        )
+
 
 @dataclass(frozen=True)
 class DryRunReport:
@@ -54,3 +65,14 @@ class DryRunReport:
             "unchanged": list(self.unchanged_files),
             "removed": list(self.removed_files),
         }
+
+    def text(self) -> str:
+        """For the terminal: a summary line, then each text to synthesise and file to change."""
+        lines = [
+            f"{self.pack} (engine {self.engine}): "
+            f"{len(self.to_synthesize)} to synthesise, {self.reused} reused"
+        ]
+        lines += [f"  synthesise: {text[:40]}" for text in self.to_synthesize]
+        lines += [f"  write:      {name}" for name in self.changed_files]
+        lines += [f"  remove:     {name}" for name in self.removed_files]
+        return "\n".join(lines)

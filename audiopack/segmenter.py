@@ -14,9 +14,12 @@ text at all: the speech memo remembers every sentence already decided.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from typing import Any
+
+from audiopack.usercache import cache_folders
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,12 @@ _LOCK = threading.Lock()
 def cut(text: str, words: frozenset[str]) -> list[str]:
     """jieba's words of ``text`` (with its HMM for unknown words), ``words`` kept whole."""
     return list(tokenizer_for(words).cut(text, HMM=True)) if text else []
+
+
+def known(word: str, words: frozenset[str]) -> bool:
+    """Whether ``word`` is in the dictionary of the tokenizer for ``words`` (jieba's HMM also
+    makes up words from single characters: 辛辛苦苦|地写)."""
+    return bool(tokenizer_for(words).FREQ.get(word))
 
 
 def tokenizer_for(words: frozenset[str]) -> Any:
@@ -45,6 +54,7 @@ def _make_tokenizer(words: frozenset[str]) -> Any:
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = _cache_dir()
     tokenizer.initialize()
     if not words:
         return tokenizer
@@ -63,6 +73,22 @@ def _make_tokenizer(words: frozenset[str]) -> Any:
     log.debug("segmenter: %d rule words, %d dictionary words hiding them dropped",
               len(words), dropped)  # fmt: skip
     return tokenizer
+
+
+def _cache_dir() -> str | None:
+    """A folder of this user's for jieba's dictionary cache. jieba's default, the temp folder's
+    ``jieba.cache``, is shared by every user of the machine: once one has written it, another
+    can neither read it (mode 0600) nor replace it, and pays the slow load with a traceback on
+    stderr every run."""
+    for folder in cache_folders():
+        path = folder / "jieba"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(path, os.W_OK):
+            return str(path)
+    return None
 
 
 def _words_containing(tokenizer: Any, words: frozenset[str]) -> list[tuple[str, int]]:

@@ -40,7 +40,8 @@ from aiohttp import web
 
 from audiopack.errors import ConfigError, PackError
 from audiopack.feed import FeedItems, render_feed
-from audiopack.page import read_index, render_index_html
+from audiopack.packs import read_index
+from audiopack.page import render_index_html
 from audiopack.serve_files import file_response, parse_range, resolve, text_response
 from audiopack.shelf import (
     PackEntry,

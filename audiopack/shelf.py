@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from audiopack.errors import PackError
-from audiopack.page import file_url, format_time, read_index, script_hash, script_json
+from audiopack.packs import read_index
+from audiopack.page import file_url, script_hash, script_json
+from audiopack.texts import format_time
 
 log = logging.getLogger(__name__)
 

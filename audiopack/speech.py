@@ -19,10 +19,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
+from audiopack.codes import drop_markers, read_codes
 from audiopack.lexicon import Lexicon, builtin_lexicon, segment
 from audiopack.lexicon import load_lexicon as _load_lexicon
 from audiopack.numerals import CN_NUMERAL as _CN_NUMERAL
 from audiopack.numerals import read_numbers
+from audiopack.reading import is_han as _is_han
 
 __all__ = [
     "Lexicon",
@@ -86,16 +88,7 @@ _SPEAKABLE_MARKS = frozenset(SPEAKABLE_PUNCTUATION)
 
 
 # Character classes as code-point tests, not regular expressions: a class with the Han
-# ranges takes the re module about 3 ms to compile, on every run.
-def _is_han(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or code == 0x3007
-        or 0x20000 <= code <= 0x3134F
-    )
+# ranges takes the re module about 3 ms to compile, on every run. (_is_han: reading.is_han)
 
 
 def _is_word_char(ch: str) -> bool:
@@ -264,7 +257,8 @@ def chunk(sentences: Sequence[SpeechSentence], max_chars: int = 300) -> list[lis
 
 def to_speech(text: str, options: SpeechOptions) -> str:
     """The spoken form of ``text`` (never raises for any string)."""
-    spoken = _normalise_characters(text)
+    spoken = _normalise_characters(drop_markers(text))
+    spoken = read_codes(spoken)
     spoken = _placeholders(spoken, options.placeholder)
     spoken = read_numbers(spoken, options.numbers)
     spoken = _punctuation(spoken)

@@ -6,10 +6,14 @@ injection), no cue-timing arrows in subtitle text, markup characters escaped in 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from audiopack.timeline import ChapterTime, SentenceTime
+if TYPE_CHECKING:  # the timeline pulls in the planner; the formatters need no import of it
+    from audiopack.packs import PackSentence
+    from audiopack.timeline import ChapterTime
 
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -27,14 +31,15 @@ def _clock(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def mmss(seconds: float) -> str:
-    total = max(0, int(seconds))
+def format_time(seconds: float) -> str:
+    """``mm:ss`` (``h:mm:ss`` from one hour on); negative or invalid values count as 0."""
+    total = int(seconds) if math.isfinite(seconds) and seconds > 0 else 0
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def _chapter_lines(chapter: ChapterTime) -> Iterator[SentenceTime]:
+def _chapter_lines(chapter: ChapterTime) -> Iterator[PackSentence]:
     if chapter.heading is not None:
         yield chapter.heading
     for point in chapter.points:
@@ -52,7 +57,7 @@ def _lrc(title: str, album: str, artist: str, length_s: float,
         f"[ti:{one_line(title)}]",
         f"[al:{one_line(album)}]",
         f"[ar:{one_line(artist)}]",
-        f"[length:{mmss(length_s)}]",
+        f"[length:{format_time(length_s)}]",
     ]
     return "\n".join(head + [f"{stamp(start)}{one_line(text)}" for start, text in lines]) + "\n"
 
@@ -113,16 +118,16 @@ def index_markdown(
 
     total = chapters[-1].end_s if chapters else 0.0
     count = sum(c.chapter.kind != "jingle" for c in chapters)  # intro and outro are not text
-    lines = [f"# {md(title)}", "", f"总时长 {mmss(total)}，共 {count} 章。", ""]
+    lines = [f"# {md(title)}", "", f"总时长 {format_time(total)}，共 {count} 章。", ""]
     books = [book] if isinstance(book, str) else list(book or ())
     if books:
         lines += ["有声书：" + "、".join(f"`{name}`" for name in books), ""]
     for chapter in chapters:
         where = f"（{chapter.file}）" if chapter.file else ""
-        lines.append(f"## {mmss(chapter.start_s)} {md(chapter.chapter.title)}{where}")
+        lines.append(f"## {format_time(chapter.start_s)} {md(chapter.chapter.title)}{where}")
         lines.append("")
         for point in chapter.points:
             if point.kind == "point":  # a jingle is a chapter's sound, not a point of its text
-                lines.append(f"- {mmss(chapter.start_s + point.start_s)} {md(point.title)}")
+                lines.append(f"- {format_time(chapter.start_s + point.start_s)} {md(point.title)}")
         lines.append("")
     return "\n".join(lines)

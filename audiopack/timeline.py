@@ -1,4 +1,7 @@
-"""Where everything is heard: sentences, points and chapters on the chapter and book timelines."""
+"""Where everything is heard: sentences, points and chapters on the chapter and book timelines.
+
+Sentences and points are the same values a pack is read back as (:mod:`audiopack.packs`),
+so the index is modelled once."""
 
 from __future__ import annotations
 
@@ -8,25 +11,8 @@ from typing import Any
 
 from audiopack import audio
 from audiopack.model import Chapter
+from audiopack.packs import PackPoint, PackSentence
 from audiopack.planning import BuildPlan
-
-
-@dataclass(frozen=True)
-class SentenceTime:
-    text: str
-    start_s: float
-    end_s: float
-
-
-@dataclass(frozen=True)
-class PointTime:
-    title: str
-    text: str
-    start_s: float
-    end_s: float
-    sentences: tuple[SentenceTime, ...]
-    #: "point", or "jingle" for the user's own audio (no text, no sentences): its sound.
-    kind: str = "point"
 
 
 @dataclass(frozen=True)
@@ -39,8 +25,8 @@ class ChapterTime:
     file: str | None
     start_s: float
     end_s: float
-    heading: SentenceTime | None
-    points: tuple[PointTime, ...]
+    heading: PackSentence | None
+    points: tuple[PackPoint, ...]
 
     @property
     def duration_s(self) -> float:
@@ -110,10 +96,10 @@ def chapter_times(
     book_position = 0.0
     for chapter in plan.chapters:
         position = 0  # decoded frames inside the chapter file
-        heading_times: list[SentenceTime] = []
-        point_times: dict[int, list[SentenceTime]] = {}
+        heading_times: list[PackSentence] = []
+        point_times: dict[int, list[PackSentence]] = {}
         point_starts: dict[int, float] = {}
-        jingles: list[PointTime] = []
+        jingles: list[PackPoint] = []
         for piece in chapter.pieces:
             meta = piece_records[piece.key]
             spans = meta.get("spans", [])
@@ -122,7 +108,7 @@ def chapter_times(
                 a, b = meta["sound"]
                 start = audio.frames_to_seconds(position + delay + a, rate)
                 end = audio.frames_to_seconds(position + delay + b, rate)
-                jingles.append(PointTime(piece.title, "", start, end, (), "jingle"))
+                jingles.append(PackPoint(piece.title, "", start, end, (), "jingle"))
                 position += decoded
                 continue
             times = []
@@ -131,7 +117,7 @@ def chapter_times(
                 start = audio.frames_to_seconds(position + delay + a, rate)
                 end = audio.frames_to_seconds(position + delay + b, rate)
                 if text:
-                    times.append(SentenceTime(text, start, end))
+                    times.append(PackSentence(text, start, end))
             if piece.point_index is None:
                 heading_times += times
             else:
@@ -140,17 +126,17 @@ def chapter_times(
             position += decoded
         heading = None
         if heading_times:
-            heading = SentenceTime(chapter.chapter.heading.strip(), heading_times[0].start_s,
+            heading = PackSentence(chapter.chapter.heading.strip(), heading_times[0].start_s,
                                    heading_times[-1].end_s)  # fmt: skip
         # Jingles lead their chapter (a chime before the heading) or are all of it (intro,
         # outro): they come first among its items.
-        points: list[PointTime] = jingles
+        points: list[PackPoint] = jingles
         for index, point in enumerate(chapter.chapter.points):
             times = point_times.get(index, [])
             spoken = [t for t in times if t.end_s > t.start_s] or times
             start_s = spoken[0].start_s if spoken else point_starts.get(index, 0.0)
             end_s = spoken[-1].end_s if spoken else start_s
-            points.append(PointTime(point.title, point.text, start_s, end_s, tuple(times)))
+            points.append(PackPoint(point.title, point.text, start_s, end_s, tuple(times)))
         length_s = audio.frames_to_seconds(position, rate)
         file = f"{chapter.stem}.mp3" if mp3_files else None
         result.append(

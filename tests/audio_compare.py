@@ -52,14 +52,22 @@ def mismatch(
     """Why ``actual`` is not ``expected`` decoded by another build, or None when it is.
 
     ``block``: the samples compared as one unit (an MP3 granule: 576). ``max_shift``: how many
-    samples of priming one side may have more than the other (at the start, and so at the end).
+    samples of priming one side may have more than the other (at the start; the ends must then
+    agree, so a frame lost at the end is caught too).
     """
     a, b = _samples(actual), _samples(expected)
     if abs(len(a) - len(b)) > max_shift:
         return f"lengths differ by {len(a) - len(b)} samples (more than {max_shift})"
+    if len(a) == len(b) and _blocks(a, b, block, 0) is None:
+        return None  # the usual case, without searching for a shift
     lag = _best_shift(a, b, max_shift) if max_shift else 0
-    a = a[max(0, lag) :]
-    b = b[max(0, -lag) :]
+    if len(a) - len(b) != lag:  # priming shifts the start, and the end with it
+        return f"lengths differ by {len(a) - len(b)} samples but the audio by {lag}"
+    return _blocks(a[max(0, lag) :], b[max(0, -lag) :], block, lag)
+
+
+def _blocks(a: np.ndarray, b: np.ndarray, block: int, lag: int) -> str | None:
+    """The first block where ``a`` and ``b`` (aligned) differ by more than builds do."""
     n = min(len(a), len(b))
     a, b = a[:n], b[:n]
     for start in range(0, n, block):

@@ -87,6 +87,23 @@ def test_plan_reports_and_changes_nothing(
     assert asyncio.run(audiopack.plan_async(edited, tmp_path / "pack", engine="espeak")) == report
 
 
+def test_open_pack_never_names_a_file_outside_the_pack(tmp_path: Path) -> None:
+    index = {
+        "title": "t", "duration": 2.0, "book": {"file": "../../etc/passwd"},
+        "chapters": [
+            {"kind": "section", "title": "a", "file": "/etc/passwd", "start": 0, "end": 1,
+             "points": [{"title": "p", "text": "x", "start": "0", "end": 1, "sentences": [1]}]},
+            {"kind": "section", "title": "b", "file": "02-b.mp3", "start": 1, "end": 2},
+        ],
+    }  # fmt: skip
+    (tmp_path / "index.json").write_text(json.dumps(index), "utf-8")
+    pack = audiopack.open_pack(tmp_path)
+    assert pack.book is None and pack.chapters[0].file is None
+    assert pack.chapters[1].file == tmp_path / "02-b.mp3"
+    point = pack.chapters[0].points[0]
+    assert (point.start_s, point.end_s, point.sentences) == (0.0, 1.0, ())
+
+
 def test_outline_gives_the_structure(short_script: Path) -> None:
     outline = audiopack.outline(short_script)
     assert isinstance(outline, audiopack.Outline)
@@ -99,10 +116,10 @@ def test_bad_input_raises_the_librarys_errors(short_script: Path, tmp_path: Path
         audiopack.build(short_script, tmp_path / "pack", speed=2)
     with pytest.raises(audiopack.ConfigError, match="--rate"):
         audiopack.plan(short_script, tmp_path / "pack", rate="fast")
-    with pytest.raises(audiopack.PackError, match="is not a pack"):
+    with pytest.raises(audiopack.PackError, match=r"not a pack folder: .*build one"):
         audiopack.open_pack(tmp_path)
     (tmp_path / "index.json").write_text('{"title": 3}', "utf-8")
-    with pytest.raises(audiopack.PackError, match="not a pack index"):
+    with pytest.raises(audiopack.PackError, match="no chapter list"):
         audiopack.open_pack(tmp_path)
     with pytest.raises(audiopack.ManuscriptError):
         audiopack.outline(tmp_path / "missing.txt")

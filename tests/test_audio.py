@@ -166,7 +166,7 @@ def test_in_process_mp3_decoding_matches_the_ffmpeg_command(bitrate: int, rate: 
 
 
 class _DroppingContainer:
-    """PyAV's input container, losing the ``drop``-th decoded frame."""
+    """PyAV's input container, losing the ``drop``-th decoded frame (-1: the last)."""
 
     def __init__(self, inner: object, drop: int) -> None:
         self._inner, self._drop = inner, drop
@@ -182,18 +182,18 @@ class _DroppingContainer:
         return self._inner.streams  # type: ignore[attr-defined]
 
     def decode(self, **kwargs: int) -> Iterator[object]:
-        for i, frame in enumerate(self._inner.decode(**kwargs)):  # type: ignore[attr-defined]
-            if i != self._drop:
-                yield frame
+        frames = list(self._inner.decode(**kwargs))  # type: ignore[attr-defined]
+        del frames[self._drop]
+        yield from frames
 
 
 @pytest.mark.parametrize(("bitrate", "rate"), MP3_CASES)
-@pytest.mark.parametrize("drop", [1, 40, 110])
+@pytest.mark.parametrize("drop", [1, 40, 110, -1])
 def test_a_decoder_that_drops_a_frame_fails_the_comparison(
     monkeypatch: pytest.MonkeyPatch, bitrate: int, rate: int, drop: int
 ) -> None:
     """The tolerance of the test above lets no real error through: the in-process decoder made
-    to lose one frame (at the start, in the middle, near the end) no longer matches."""
+    to lose one frame (at the start, in the middle, near or at the end) no longer matches."""
     import av
 
     mp3 = _test_mp3(bitrate, rate)
@@ -220,6 +220,8 @@ def test_the_comparison_allows_build_differences_and_nothing_more() -> None:
     assert mismatch(primed, pcm) is not None  # ... only where allowed
     twice = np.concatenate([np.zeros(1152, np.int64), pcm])
     assert mismatch(twice, pcm, max_shift=577) is not None  # shifted by more
+    assert mismatch(pcm[:-576], pcm, max_shift=577) is not None  # the last frame lost
+    assert mismatch(primed[:-576], pcm, max_shift=577) is not None
     dropped = np.concatenate([pcm[:20_000], pcm[20_576:]])
     assert mismatch(dropped, pcm, max_shift=577) is not None
     repeated = np.concatenate([pcm[:20_576], pcm[20_000:-576]])

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from fake_edge import FakeEdge, fake_edge  # noqa: F401  (a fixture)
 
 from audiopack.cli import main
 
@@ -126,3 +127,46 @@ def test_outline_speech_shows_spoken_text(short_script: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "推进某高质量发展" in result.output
     assert "百分之三点五" in result.output
+
+
+def test_the_cli_layer_stays_thin() -> None:
+    """The command line parses options and calls the library; all its files together stay
+    within 300 lines, so work that belongs in the library cannot pile up there unseen."""
+    import audiopack.cli as cli
+
+    source = Path(cli.__file__)
+    files = sorted(source.parent.rglob("*.py")) if source.name == "__init__.py" else [source]
+    lines = sum(len(f.read_text("utf-8").splitlines()) for f in files)
+    assert 100 < lines <= 300, f"the CLI layer has {lines} lines: move work into the library"
+
+
+def test_build_prints_a_summary_and_the_dry_run_its_plan(
+    short_script: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    args = ["build", str(short_script), "-o", str(out), "--engine", "espeak", "-q"]
+    plan = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert plan.exit_code == 0, plan.output
+    assert plan.output.startswith(f"{out} (engine espeak): ")
+    assert "  write:      01-" in plan.output and not out.exists()
+    built = CliRunner().invoke(main, args)
+    assert built.exit_code == 0, built.output
+    assert built.output.startswith(f"{out}: 4 chapters, 8 points, ")
+    assert built.output.rstrip().endswith("files updated")
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["service", "unreachable"])
+def test_voices_lists_both_engines(fake_edge: FakeEdge, live: bool) -> None:  # noqa: F811
+    if not live:
+        fake_edge.configure(voices_status=500)
+    shown = CliRunner().invoke(main, ["voices", "-q"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "kokoro (offline; default zm_yunxi):"
+    edge = next(i for i, line in enumerate(lines) if line.startswith("edge ("))
+    assert "zm_yunxi" in {line.split()[0] for line in lines[1:edge]}
+    assert ("online" in lines[edge]) is live and "zh-CN-YunyangNeural" in lines[edge]
+    assert len(lines) > edge + 1 and all(line.startswith("  zh-CN-") for line in lines[edge + 1 :])
+    data = json.loads(CliRunner().invoke(main, ["voices", "--json"]).stdout)
+    assert data["from_service"] is live and len(data["kokoro"]) == edge - 1
+    assert data["default"] == {"edge": "zh-CN-YunyangNeural", "kokoro": "zm_yunxi"}

@@ -17,7 +17,7 @@ from fake_edge import FakeEdge, fake_edge
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiopack.engines import edge
+from audiopack.engines import edge, edge_service
 from audiopack.engines.edge import (
     BUILTIN_ZH_VOICES,
     Boundary,
@@ -249,7 +249,7 @@ def test_probe_reaches_the_fake(fake_edge: FakeEdge) -> None:
 
 
 def test_probe_reports_a_closed_port(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(edge._communicate, "WSS_URL", edge._communicate.WSS_URL)
+    monkeypatch.setattr(edge_service._communicate, "WSS_URL", edge_service._communicate.WSS_URL)
     monkeypatch.setenv("AUDIOPACK_EDGE_URL", f"ws://127.0.0.1:{closed_port()}/edge/v1?x=1")
     started = time.monotonic()
     reason = asyncio.run(probe(timeout_s=2.0))
@@ -330,15 +330,15 @@ def test_invalid_settings_are_config_errors() -> None:
 
 
 def test_endpoint_override_is_validated_and_undone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(edge._communicate, "WSS_URL", edge._communicate.WSS_URL)
-    monkeypatch.setattr(edge._voices, "VOICE_LIST", edge._voices.VOICE_LIST)
+    monkeypatch.setattr(edge_service._communicate, "WSS_URL", edge_service._communicate.WSS_URL)
+    monkeypatch.setattr(edge_service._voices, "VOICE_LIST", edge_service._voices.VOICE_LIST)
     monkeypatch.setenv("AUDIOPACK_EDGE_URL", "ws://127.0.0.1:9/edge")
     apply_endpoint_override()
-    assert edge._communicate.WSS_URL == "ws://127.0.0.1:9/edge?"
+    assert edge_service._communicate.WSS_URL == "ws://127.0.0.1:9/edge?"
     monkeypatch.delenv("AUDIOPACK_EDGE_URL")
     apply_endpoint_override()
-    assert edge._communicate.WSS_URL == edge_tts.constants.WSS_URL
-    assert edge._voices.VOICE_LIST == edge_tts.constants.VOICE_LIST
+    assert edge_service._communicate.WSS_URL == edge_tts.constants.WSS_URL
+    assert edge_service._voices.VOICE_LIST == edge_tts.constants.VOICE_LIST
     monkeypatch.setenv("AUDIOPACK_EDGE_URL", "http://example.invalid/edge")
     with pytest.raises(ConfigError, match="AUDIOPACK_EDGE_URL"):
         apply_endpoint_override()

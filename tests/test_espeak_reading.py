@@ -8,6 +8,7 @@ reader says for the spans of the reading test set. The README reports the agreem
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from espeak_phonemes import decode, spoken
 from test_reading_set import Span, on_span, score
@@ -49,12 +50,20 @@ def said(request: str) -> list[str | None]:
 
 
 def said_on_span(span: Span, options: SpeechOptions) -> str:
+    han, syllables = _said_in_sentence(span.text, options)
+    return on_span(span, list(han), list(syllables))
+
+
+@cache
+def _said_in_sentence(text: str, options: SpeechOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Han characters of ``text``'s speech and what eSpeak NG says for each (a sentence
+    holds several spans: it is synthesised once)."""
     han: list[str] = []
     syllables: list[str] = []
-    for sentence in speech_sentences(span.text, options):
+    for sentence in speech_sentences(text, options):
         han += [ch for ch in sentence.spoken if is_han(ch)]
         syllables += [s or "?" for s in said(_request(sentence.reading))]
-    return on_span(span, han, syllables)
+    return tuple(han), tuple(syllables)
 
 
 def test_espeak_says_every_syllable_as_spelled() -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ from audiopack.cli import main
 from audiopack.engines import kokoro_model
 from audiopack.engines.kokoro import MAX_IDS, KokoroEngine, join_seamless, speed_for, split_ids
 from audiopack.engines.voices import DEFAULT_KOKORO_VOICE, KOKORO_VOICE_SHA256, KOKORO_VOICES
-from audiopack.errors import ConfigError, EngineUnavailableError
+from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -53,6 +56,15 @@ def test_a_truncated_copy_is_rebuilt_and_no_writable_folder_still_loads(tmp_path
     blocked.write_text("a file where a folder should be")
     model = kokoro_model.load_model([blocked])
     assert isinstance(model, bytes) and len(model) == kokoro_model.MODEL_BYTES
+
+
+def test_loading_writes_only_the_model_into_the_users_cache(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    code = "from audiopack.engines.kokoro import KokoroEngine; KokoroEngine().load()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [Path("xdg/audiopack/kokoro") / kokoro_model.MODEL_FILE]  # no telemetry
 
 
 def test_a_missing_part_is_one_line_saying_what_to_install(
@@ -208,3 +220,36 @@ def test_unknown_kokoro_voice_is_refused_before_any_work(tmp_path: Path) -> None
     assert result.output.strip() == (
         "Error: unknown voice 'zf_nobody': run 'audiopack voices' to list them"
     )
+
+
+def test_closing_the_engine_stops_queued_and_running_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C closes the engine: the inference thread stops at the next sentence and queued
+    requests never start, so a stopped build does not wait for every request in flight."""
+    import threading
+    import time
+
+    from audiopack.engines import kokoro
+
+    engine = kokoro.KokoroEngine()
+    spoken: list[str] = []
+    first = threading.Event()
+
+    def slow_speak(session: object, phonemes: str) -> np.ndarray:
+        spoken.append(phonemes)
+        first.set()
+        time.sleep(0.2)
+        return np.zeros(2400, np.float32)
+
+    monkeypatch.setattr(kokoro._Session, "get", classmethod(lambda cls, threads: object()))
+    monkeypatch.setattr(engine, "_speak", slow_speak)
+    sentences = ["ni3 hao3 。"] * 5
+
+    async def stopped_midway() -> list[object]:
+        tasks = [asyncio.ensure_future(engine.synthesize(sentences)) for _ in range(4)]
+        await asyncio.to_thread(first.wait, 10)
+        await engine.aclose()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    results = asyncio.run(stopped_midway())
+    assert len(spoken) <= 2  # the sentence in flight (and at most one more), not all 20
+    assert all(isinstance(r, SynthesisError | asyncio.CancelledError) for r in results)

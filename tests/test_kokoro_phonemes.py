@@ -94,6 +94,6 @@ def test_what_is_no_syllable_is_refused(token: str) -> None:
 def test_a_reading_string_becomes_one_phoneme_string() -> None:
     reading = "yi3 ren2 min2 wei2 zhong1 xin1 ， jian1 chi2 ！ “ xue2 xi2 ” 。"
     assert to_phonemes(reading) == "i↓ɻə↗nmi↗nwei↗ꭧʊ→ŋɕi→n, ʨjɛ→nꭧʰɨ↗! “ɕɥe↗ɕi↗”."
-    # Leftover runs that are not pinyin are not spoken; nothing is left of an empty reading.
-    assert to_phonemes("C919 ， ") == ","
+    # Latin letters are spelt, digits read one by one, other symbols not spoken.
+    assert to_phonemes("GDP zeng1 zhang3 ， 5G ＃") == "ʨi↘ti↘pʰi↘ʦə→ŋꭧa↓ŋ, u↓ʨi↘"
     assert to_phonemes("") == ""

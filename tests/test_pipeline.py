@@ -183,6 +183,25 @@ def test_lock_held_by_another_process_refuses_and_dies_with_it(tmp_path: Path) -
         pass
 
 
+@pytest.mark.parametrize("exists", [True, False])
+def test_unwritable_pack_folder_says_whether_it_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exists: bool
+) -> None:
+    out = tmp_path / "pack"
+    if exists:
+        out.mkdir()
+
+    def denied(*args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    # Monkeypatched: a read-only folder is writable for root, and CI runs as root.
+    monkeypatch.setattr("audiopack.pack.os.open", denied)
+    verb = "write to" if exists else "create"
+    message = f"cannot {verb} the pack folder .*: Permission denied;"
+    with pytest.raises(PackError, match=message), PackFolder(out).locked():
+        pass
+
+
 def test_corrupt_cache_entry_is_resynthesised(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:

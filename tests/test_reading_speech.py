@@ -14,7 +14,7 @@ from audiopack.config import BuildConfig
 from audiopack.lexicon import builtin_lexicon
 from audiopack.pipeline import BuildResult
 from audiopack.planning import SpeechMemo
-from audiopack.reading import READING_VERSION
+from audiopack.reading import reading_version
 from audiopack.speech import SpeechOptions, speech_sentences
 
 # From tests/corpus/11_xuanjiang_bufen.txt.
@@ -46,7 +46,7 @@ def test_memo_key_carries_the_reading_version() -> None:
     text = SpeechMemo(SpeechOptions(input_form="text")).options_key
     pinyin = SpeechMemo(SpeechOptions(input_form="pinyin")).options_key
     assert text != pinyin
-    assert READING_VERSION >= 1
+    assert len(reading_version()) == 16
 
 
 def test_memo_keeps_reading_decisions() -> None:
@@ -81,3 +81,24 @@ def test_outline_speech_json(tmp_path: Path) -> None:
     assert sentences[1]["text"] == "增长5%。"
     assert sentences[1]["speech"] == "增长百分之五。"
     assert sentences[1]["pinyin"] == "zeng1 zhang3 bai3 fen1 zhi1 wu3 。"
+
+
+def test_input_form_table_matches_the_engines() -> None:
+    from audiopack.engines import input_form
+    from audiopack.engines.edge import EdgeEngine
+    from audiopack.engines.espeak import EspeakEngine
+    from audiopack.engines.kokoro import KokoroEngine
+
+    assert input_form("espeak") == EspeakEngine.input_form == "pinyin"
+    assert input_form("kokoro") == KokoroEngine.input_form == "pinyin"
+    assert input_form("edge") == getattr(EdgeEngine, "input_form", "text") == "text"
+
+
+def test_outline_speech_json_for_edge_has_no_pinyin(tmp_path: Path) -> None:
+    script = tmp_path / "讲话.txt"
+    script.write_text(f"学习体会\n一、坚持方向\n{SENTENCE}\n", "utf-8")
+    args = ["outline", str(script), "--speech", "--json", "--engine", "edge"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    sentences = json.loads(result.output)["chapters"][-1]["points"][0]["sentences"]
+    assert sentences == [{"text": SENTENCE, "speech": SENTENCE, "pinyin": None}]

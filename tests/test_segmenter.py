@@ -170,3 +170,14 @@ def test_threads_cutting_a_fresh_tokenizer_agree(
     for thread in threads:
         thread.join()
     assert results == [reference["user"]] * 4
+
+
+def test_dictionary_cache_is_per_user(
+    fresh: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jieba's cache goes to this user's cache folder, not the temp folder every user shares
+    (where another user's cache can be neither read nor replaced)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    words = frozenset({"行长"})
+    assert segmenter.cut("银行行长", words) == ["银行", "行长"]
+    assert (tmp_path / "audiopack" / "jieba" / "jieba.cache").is_file()

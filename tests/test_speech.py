@@ -33,8 +33,9 @@ BARE = SpeechOptions(lexicon=Lexicon())
         ("XXX同志和xxx同志", "某某同志和某某同志"),
         ("○○市", "某某市"),
         ("〇〇同志", "某某同志"),
-        ("二〇二四年", "二〇二四年"),  # 〇 as zero is not a placeholder
-        ("二〇〇八年", "二〇〇八年"),
+        ("二〇二四年", "二零二四年"),  # 〇 and ○ as zeros are not placeholders
+        ("二〇〇八年", "二零零八年"),
+        ("二○○八年", "二零零八年"),
     ],
 )
 def test_placeholders(text: str, spoken: str) -> None:
@@ -72,7 +73,7 @@ def test_product_sign_is_not_a_placeholder() -> None:
         ("【重要】通知", "（重要）通知"),
         ("你好 世界", "你好世界"),
         ("hello  world", "hello world"),
-        ("C++语言", "C语言"),
+        ("C++语言", "C加加语言"),
     ],
 )
 def test_symbols(text: str, spoken: str) -> None:
@@ -144,11 +145,11 @@ def test_punctuation(text: str, spoken: str) -> None:
         ("2024/1/5", "二零二四年一月五日"),
         ("2024.1.5", "二零二四年一月五日"),
         ("2024-01", "二零二四年一月"),
-        ("3-5", "三至五"),
-        ("3~5", "三至五"),
-        ("3—5", "三至五"),
-        ("3%-5%", "百分之三至百分之五"),
-        ("2020-2025年", "二零二零至二零二五年"),
+        ("3-5", "三到五"),
+        ("3~5", "三到五"),
+        ("3—5", "三到五"),
+        ("3%-5%", "百分之三到百分之五"),
+        ("2020-2025年", "二零二零到二零二五年"),
         ("-3℃", "零下三摄氏度"),
         ("−3℃", "零下三摄氏度"),
         ("25℃", "二十五摄氏度"),
@@ -179,8 +180,16 @@ def test_numbers_on(text: str, spoken: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["5G网络", "COVID-19疫情", "A4纸", "v2版本", "3D打印"])
-def test_latin_with_digits_kept(text: str) -> None:
-    assert to_speech(text, ON) == text
+def test_latin_with_digits_kept_for_the_neural_voices(text: str) -> None:
+    assert to_speech(text, OFF) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [("5G网络", "五G网络"), ("A4纸", "A四纸"), ("v2版本", "v二版本"), ("3D打印", "三D打印")],
+)
+def test_latin_with_digits_read_offline(text: str, spoken: str) -> None:
+    assert to_speech(text, ON) == spoken
 
 
 @pytest.mark.parametrize(
@@ -195,7 +204,7 @@ def test_latin_with_digits_kept(text: str) -> None:
         ("-3℃", "零下3℃"),
         ("−3℃", "零下3℃"),
         ("-5%", "-5%"),
-        ("3~5", "3至5"),
+        ("3~5", "3到5"),
         ("推进*高质量发展", "推进某高质量发展"),
         ("2‰", "千分之2"),
     ],

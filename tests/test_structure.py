@@ -216,9 +216,9 @@ def test_section_heading_followed_by_section_heading_keeps_its_heading() -> None
 
 
 def test_single_top_heading_is_a_part_heading_over_repeated_lower_ones() -> None:
-    # The part heading is spoken with the first section and is no point of its own.
+    # The part heading is spoken with the first section and titles it; no point of its own.
     m = p(f"第一部分 总体\n一、甲\n{LONG}\n二、乙\n{LONG}")
-    assert shape(m) == [("section", "一、甲", 1), ("section", "二、乙", 1)]
+    assert shape(m) == [("section", "第一部分 总体 · 一、甲", 1), ("section", "二、乙", 1)]
     assert m.chapters[0].heading == "第一部分 总体\n一、甲"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from audiopack.model import Manuscript
 from audiopack.outline_view import outline_dict
 from audiopack.read import text_document
@@ -163,3 +165,19 @@ def test_page_shows_the_document_elements() -> None:
     assert "<dt>发文字号</dt><dd>×政办发〔2024〕12号</dd>" in page
     assert "<dd>抄送：甲。<br>乙 印发</dd>" in page
     assert 'class="document"' not in render_index_html({**index, "document": {}})
+
+
+def test_attachment_chapters_get_file_names() -> None:
+    from audiopack.names import chapter_file_stems
+
+    stems = chapter_file_stems(p(NOTICE).chapters)
+    assert stems == ["01-开场", "02-提高认识", "03-抓好落实", "04-××市安全生产检查办法"]
+
+
+def test_library_outline_takes_the_structure_options(tmp_path: Path) -> None:
+    import audiopack
+
+    path = tmp_path / "通知.txt"
+    path.write_text(NOTICE, encoding="utf-8")
+    assert audiopack.outline(path).unspoken[0] == "000123"
+    assert audiopack.outline(path, read_boilerplate=True).unspoken == ()

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from audiopack.errors import ManuscriptError
 from audiopack.model import Manuscript
 from audiopack.read import markdown_document, normalize_text, read_text, text_document
-from audiopack.structure import parse
+from audiopack.structure import parse, point_title
+from audiopack.structure.lines import is_date_line
 
 #: Cannot survive normalisation, so a title equal to it was not taken from the text.
 SENTINEL = "\x00fallback"
@@ -65,6 +66,12 @@ def spoken(m: Manuscript) -> str:
 def check_manuscript(m: Manuscript) -> None:
     for chapter in m.chapters:
         assert chapter.kind in ("opening", "section", "closing", "attachment")
+        if chapter.kind == "section":
+            # A heading is shown, not only spoken: each line (a part heading over the section
+            # too) is in the chapter's title, cut as point titles are; a date is the document's.
+            for text in chapter.heading.split("\n"):
+                shown = point_title(text).rstrip("…")
+                assert is_date_line(text) or shown in chapter.title, (text, chapter.title)
         for point in chapter.points:
             assert point.text.strip()
             assert point.title

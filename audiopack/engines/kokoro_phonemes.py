@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 
 #: Bumped whenever the mapping changes what is spoken: it is part of the engine's fingerprint.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
 _TONES = {1: "→", 2: "↗", 3: "↓", 4: "↘", 5: ""}
 
@@ -113,26 +113,39 @@ def syllable_phonemes(syllable: str) -> str:
     return _INITIALS.get(initial, "") + glide + nucleus + tone + coda
 
 
+#: Latin letters as a Mandarin reader says them (GDP, 5G, PM2.5), in syllables.
+LETTERS = {
+    "a": "ei1", "b": "bi4", "c": "xi1", "d": "di4", "e": "yi4", "f": "ai2 fu5", "g": "ji4",
+    "h": "ai2 qi1", "i": "ai4", "j": "jie4", "k": "kai4", "l": "ai2 le5", "m": "ai2 mu5",
+    "n": "en1", "o": "ou1", "p": "pi4", "q": "kou4", "r": "a4 er5", "s": "ai2 si5", "t": "ti4",
+    "u": "you1", "v": "wei1", "w": "da2 bu5 liu5", "x": "ai2 ke4 si5", "y": "wai4", "z": "zei4",
+}  # fmt: skip
+DIGITS = ("ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3")
+_TONED = re.compile(r"[a-zêü:]+[1-5]")
+
+
 def to_phonemes(reading: str) -> str:
     """A reading string (syllables, punctuation and other runs, separated by spaces) -> phonemes.
 
-    Syllables run together as misaki writes a word; a space stays where the reading has one
-    between a syllable and something else. Runs that are neither pinyin nor punctuation
-    (leftover Latin letters, symbols) are not spoken.
+    Syllables run together as misaki writes a word; a space stays after a pause mark. Latin
+    letters left in the text are spelt (GDP: ji4 di4 pi4), digits read one by one; other
+    symbols are not spoken.
     """
     out: list[str] = []
     for token in reading.split():
-        mark = PUNCTUATION.get(token)
-        if mark is not None:
-            out.append(mark)
-            continue
-        if all(ch in PUNCTUATION for ch in token):
-            out.extend(PUNCTUATION[ch] for ch in token)
-            continue
-        try:
-            out.append(syllable_phonemes(token))
-        except UnknownSyllableError:
-            continue
+        if _TONED.fullmatch(token):
+            try:
+                out.append(syllable_phonemes(token))
+                continue
+            except UnknownSyllableError:
+                pass
+        for ch in token:
+            if ch in PUNCTUATION:
+                out.append(PUNCTUATION[ch])
+            elif ch.isascii() and ch.isalpha():
+                out.extend(syllable_phonemes(s) for s in LETTERS[ch.lower()].split())
+            elif ch.isascii() and ch.isdigit():
+                out.append(syllable_phonemes(DIGITS[int(ch)]))
     return _join(out)
 
 

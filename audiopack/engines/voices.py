@@ -8,7 +8,8 @@ Edge list.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from audiopack.errors import ConfigError
 
@@ -66,6 +67,40 @@ KOKORO_VOICE_SHA256 = {
     "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
     "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
 }
+#: The Edge voice used unless --voice names another.
+DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
 #: The Kokoro voice used when none is given: the one the listening check (bench/listen.py,
 #: bench/RESULTS.md) found best understood.
 DEFAULT_KOKORO_VOICE = "zm_yunxi"
+
+
+def voice_listing(proxy: str | None = None) -> dict[str, Any]:
+    """Both engines' Mandarin voices, JSON-ready: ``{"from_service", "voices" (Edge's),
+    "kokoro", "default": {"edge", "kokoro"}}``; ``from_service`` is False when the Edge service
+    could not be asked and ``voices`` is the built-in list."""
+    import asyncio
+
+    from audiopack.config import DEFAULT_VOICE
+    from audiopack.engines.edge import list_voices
+
+    found, from_service = asyncio.run(list_voices(proxy=proxy, locale_prefix="zh-CN"))
+    return {
+        "from_service": from_service,
+        "voices": [asdict(v) for v in found],
+        "kokoro": [asdict(v) for v in KOKORO_VOICES],
+        "default": {"edge": DEFAULT_VOICE, "kokoro": DEFAULT_KOKORO_VOICE},
+    }
+
+
+def voices_text(listing: dict[str, Any]) -> str:
+    """:func:`voice_listing` for the terminal: one line per voice under each engine."""
+    lines = [f"kokoro (offline; default {listing['default']['kokoro']}):"]
+    lines += [_voice_line(v) for v in listing["kokoro"]]
+    where = "online" if listing["from_service"] else "the service is unreachable: built-in list"
+    lines.append(f"edge ({where}; default {listing['default']['edge']}):")
+    lines += [_voice_line(v) for v in listing["voices"]]
+    return "\n".join(lines)
+
+
+def _voice_line(voice: dict[str, str]) -> str:
+    return f"  {voice['short_name']:<34} {voice['gender']:<7} {voice['description']}".rstrip()

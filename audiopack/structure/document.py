@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from audiopack.model import DocumentParts
 from audiopack.structure.lines import (
+    DOC_TYPE_END,
     SIGN_OFF_PHRASE,
     SIGNATURE,
+    STRONG_STOPS,
     Line,
     is_date_line,
     is_numbered,
@@ -106,12 +108,24 @@ def take_header(lines: list[Line]) -> tuple[dict[str, str], list[str], list[Line
 
 
 def take_doc_number(lines: list[Line], parts: dict[str, str]) -> tuple[list[str], list[Line]]:
-    """A 发文字号 printed under the title (as gov.cn pages do): (taken lines, the rest)."""
-    if lines and "doc_number" not in parts and (match := _DOC_NUMBER.match(lines[0].text)):
+    """A 发文字号 printed under the title (as gov.cn pages do), perhaps under the issuing
+    organ's name ("中国人民银行" / "银发[1997]339号"): (taken lines, the rest)."""
+    if "doc_number" in parts:
+        return [], lines
+    issuer = (
+        len(lines) > 1
+        and is_title_like(lines[0])
+        and SIGNATURE.match(lines[0].text) is not None
+        and _DOC_NUMBER.match(lines[1].text) is not None
+    )
+    if issuer:
+        parts["issuer_mark"] = _join(parts.get("issuer_mark"), lines[0].text)
+    first = 1 if issuer else 0
+    if first < len(lines) and (match := _DOC_NUMBER.match(lines[first].text)):
         parts["doc_number"] = match.group("number")
         if match.group("signer"):
             parts["signer"] = match.group("signer").strip()
-        return [lines[0].text], lines[1:]
+        return [line.text for line in lines[: first + 1]], lines[first + 1 :]
     return [], lines
 
 
@@ -193,12 +207,21 @@ def _unlabelled_attachment(lines: list[Line]) -> int | None:
     """Where the document a notice issues (印发) begins without an "附件" label: a title line
     after a signature and date (and notes), with more text after it."""
     for k in range(1, len(lines) - 2):
-        if not is_date_line(lines[k].text) or not SIGNATURE.match(lines[k - 1].text):
+        if not is_date_line(lines[k].text):
             continue
+        signed = SIGNATURE.match(lines[k - 1].text) is not None
         j = k + 1
         while j < len(lines) and (_NOTE.match(lines[j].text) or _SEAL.match(lines[j].text)):
             j += 1
-        if j + 1 < len(lines) and is_title_like(lines[j]) and not is_date_line(lines[j].text):
+        if not (j + 1 < len(lines) and is_title_like(lines[j]) and not is_date_line(lines[j].text)):
+            continue
+        # Without a signature (a copy that dropped it) the date must close a paragraph and
+        # the title name a document kind ("…管理办法") over its headings.
+        if signed or (
+            lines[k - 1].text[-1:] in STRONG_STOPS
+            and DOC_TYPE_END.search(lines[j].text)
+            and lines[j + 1].rank is not None
+        ):
             return j
     return None
 

@@ -19,6 +19,10 @@ BARE_HEADING_MAX_CHARS = 30
 SALUTATION_MAX_CHARS = 20
 #: An addressee line of a document (主送机关) may be long: "各省、自治区、直辖市人民政府，…："
 ADDRESSEE_MAX_CHARS = 120
+#: ... and longer when it lists many organs ("中国工商银行、中国农业银行、…分行："): at least
+#: this many "、".
+LIST_ADDRESSEE_MAX_CHARS = 300
+LIST_ADDRESSEE_ITEMS = 8
 
 CN_NUM = "一二三四五六七八九十百零〇两"
 CN_SMALL = "一二三四五六七八九十"
@@ -186,7 +190,10 @@ def is_exclaimed_salutation(text: str) -> bool:
 def is_addressee_line(text: str) -> bool:
     """A document's 主送机关 ("各乡镇人民政府，县直各单位：") or a speech's salutation."""
     return (
-        len(text) <= ADDRESSEE_MAX_CHARS
+        (
+            len(text) <= ADDRESSEE_MAX_CHARS
+            or (len(text) <= LIST_ADDRESSEE_MAX_CHARS and text.count("、") >= LIST_ADDRESSEE_ITEMS)
+        )
         and text[-1:] in ("：", ":")
         and not any(ch in SENTENCE_END or ch in "：:" for ch in text[:-1])
         and marker_rank(text) is None

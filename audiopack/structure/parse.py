@@ -10,6 +10,7 @@ from audiopack.errors import ManuscriptError
 from audiopack.model import Chapter, ChapterKind, DocumentParts, Manuscript
 from audiopack.read import Block, Document
 from audiopack.structure.closing import add_sign_off, split_closing, split_unstructured_closing
+from audiopack.structure.context import bare_headings, enumerations, rejoin
 from audiopack.structure.document import Tail, take_doc_number, take_header, take_tail
 from audiopack.structure.lines import (
     DATED_LINE,
@@ -19,7 +20,6 @@ from audiopack.structure.lines import (
     RANK_STEP,
     Line,
     is_addressee_line,
-    is_bare_heading,
     is_date_line,
     is_heading_line,
     is_headline,
@@ -29,7 +29,7 @@ from audiopack.structure.lines import (
     marker_rank,
     point_title,
 )
-from audiopack.structure.points import Pt, finish, make_points, plain
+from audiopack.structure.points import SUBSECTION_SEPARATOR, Pt, finish, make_points, plain
 from audiopack.structure.split import split_points
 
 log = logging.getLogger(__name__)
@@ -56,23 +56,6 @@ def _heading_rank(block: Block) -> int | None:
     return None if rank is None else rank * RANK_STEP
 
 
-def _enumerations(lines: list[Line]) -> list[Line]:
-    """ "（三）其他情形。" after "…下列情形之一的：" / "（二）…；" is the last item of a list, not a
-    heading."""
-    out = list(lines)
-    for k in range(1, len(lines)):
-        line = lines[k]
-        rank = line.rank
-        if (
-            rank is not None
-            and rank >= 0
-            and line.text[-1:] in "。."
-            and out[k - 1].text[-1:] in "：:；;"
-        ):
-            out[k] = Line(line.text, None, line.numbered)
-    return out
-
-
 def _title_lines(lines: list[Line]) -> int:
     """How many leading lines make the title: one, or a title printed over several lines
     ("关于印发《…》的" / "通知") that only together end in a document kind."""
@@ -93,45 +76,6 @@ def _title_lines(lines: list[Line]) -> int:
         if DOC_TYPE_END.search(joined):
             return n + 1
     return 1
-
-
-def _bare_headings(body: list[Line]) -> list[Line]:
-    """Give unnumbered headings (a short line without sentence punctuation between
-    paragraphs) a rank: above the marker heading right after it (a part heading), else, when
-    the text has two or more of them, as sections (no markers) or subsections (markers)."""
-
-    def paragraph(k: int) -> bool:
-        return 0 <= k < len(body) and body[k].rank is None and not is_bare_heading(body[k].text)
-
-    candidates = [
-        k
-        for k, line in enumerate(body)
-        if line.rank is None
-        and not line.numbered
-        and is_bare_heading(line.text)
-        and k + 1 < len(body)
-        and (k == 0 or paragraph(k - 1) or body[k - 1].rank is not None)
-    ]
-    marked = [k for k, line in enumerate(body) if line.rank is not None and line.rank >= 0]
-    out = list(body)
-    spread = [k for k in candidates if paragraph(k + 1)]
-    # Bare headings that start before the first marker heading are parts over the markers.
-    parts = bool(marked) and len(spread) >= 2 and spread[0] < marked[0]
-    top = min((body[k].rank or 0 for k in marked), default=0)
-    for k in candidates:
-        after = body[k + 1].rank
-        rank: int | None = None
-        if after is not None and after >= 0:
-            rank = after - RANK_STEP // 2  # a part heading over numbered sections
-        elif len(spread) >= 2 and k in spread:
-            before = [body[j].rank for j in marked if j < k]
-            if not marked or parts:
-                rank = top - RANK_STEP // 2
-            elif before:
-                rank = (before[-1] or 0) + RANK_STEP // 2
-        if rank is not None:
-            out[k] = Line(body[k].text, rank, False)
-    return out
 
 
 def _section_rank(lines: list[Line]) -> int:
@@ -167,7 +111,7 @@ def parse(
         for b in document.blocks
         if b.text.strip()
     ]
-    lines = _enumerations(lines)
+    lines = rejoin(enumerations(lines))
     parts, header, lines = take_header(lines)
     found_title = document.title.strip() if document.title and document.title.strip() else None
     body = lines
@@ -227,7 +171,7 @@ def parse(
     if header and read_boilerplate:
         front_points.insert(0, plain("\n".join(header)))
     sign_off = tail.sign_off + (tail.notes if read_boilerplate else [])
-    body = _bare_headings(body)
+    body = bare_headings(body)
     if any(line.rank is not None for line in body):
         chapters = _chapters(body, front_points, sign_off, split)
     else:
@@ -325,11 +269,15 @@ def _chapters(
             above.append(line.text)  # a part heading right over a section: it titles that one
             continue
         heading = "\n".join([*above, line.text])
+        # The part heading over it is shown in its title too (a date over it is the date's).
+        title = SUBSECTION_SEPARATOR.join(
+            [*(text for text in above if not is_date_line(text)), line.text]
+        )
         above = []
         points = make_points(body[start + 1 : end], salutations=False)
         if n == len(starts) - 1:
             points, closing = add_sign_off(*split_closing(points), sign_off)
-        chapters += _sections(heading, line.text, points, split)
+        chapters += _sections(heading, title, points, split)
     if closing:
         # The closing is outside any subsection: its titles lose the subsection prefix.
         chapters.append(

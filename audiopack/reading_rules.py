@@ -156,7 +156,7 @@ def _di(items: Items, position: int, word: Word, index: int) -> None:
         return
     if len(word.text) > 1:
         stem = word.text[:-1]
-        if stem in _DI_ADVERBS or _reduplicated(stem):
+        if stem in _DI_ADVERBS or _reduplicated(stem) or _degree_before(items, position, word):
             word.syllables[index] = "de5"
         return
     before = _clause_before(items, position)
@@ -169,6 +169,17 @@ def _di(items: Items, position: int, word: Word, index: int) -> None:
         and not isinstance(items[position - 1], str)
     ):
         word.syllables[index] = "de5"
+
+
+def _degree_before(items: Items, position: int, word: Word) -> bool:
+    """更大地 / 最大地 / 较好地: jieba takes 大地 ("the earth") as a word, but after a degree
+    adverb the 地 is the particle."""
+    previous = items[position - 1] if position else None
+    return (
+        len(word.text) == 2
+        and isinstance(previous, Word)
+        and previous.text[-1:] in ("更", "最", "较", "很", "极", "越")
+    )
 
 
 def _reduplicated(stem: str) -> bool:

@@ -162,14 +162,14 @@ def test_voices_lists_both_engines(fake_edge: FakeEdge, live: bool) -> None:  # 
     shown = CliRunner().invoke(main, ["voices", "-q"])
     assert shown.exit_code == 0, shown.output
     lines = shown.stdout.splitlines()
-    assert lines[0] == "kokoro (offline; default zf_xiaoxiao):"
+    assert lines[0] == "kokoro (offline; default zm_yunxi):"
     edge = next(i for i, line in enumerate(lines) if line.startswith("edge ("))
     assert "zm_yunxi" in {line.split()[0] for line in lines[1:edge]}
     assert ("online" in lines[edge]) is live and "zh-CN-YunyangNeural" in lines[edge]
     assert len(lines) > edge + 1 and all(line.startswith("  zh-CN-") for line in lines[edge + 1 :])
     data = json.loads(CliRunner().invoke(main, ["voices", "--json"]).stdout)
     assert data["from_service"] is live and len(data["kokoro"]) == edge - 1
-    assert data["default"] == {"edge": "zh-CN-YunyangNeural", "kokoro": "zf_xiaoxiao"}
+    assert data["default"] == {"edge": "zh-CN-YunyangNeural", "kokoro": "zm_yunxi"}
 
 
 def test_ctrl_c_exits_130_in_one_line(short_script: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ from audiopack.cli import main
 from audiopack.engines import kokoro_model
 from audiopack.engines.kokoro import MAX_IDS, KokoroEngine, join_seamless, speed_for, split_ids
 from audiopack.engines.voices import DEFAULT_KOKORO_VOICE, KOKORO_VOICE_SHA256, KOKORO_VOICES
-from audiopack.errors import ConfigError, EngineUnavailableError
+from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -104,9 +104,9 @@ def test_settings() -> None:
     assert speed_for("-100%") == 0.5 and speed_for("+200%") == 2.0
     with pytest.raises(ConfigError, match="unknown voice 'zh-CN-YunxiNeural'"):
         KokoroEngine(voice="zh-CN-YunxiNeural")
-    a, b = KokoroEngine().fingerprint(), KokoroEngine(voice="zm_yunxi", rate="+10%").fingerprint()
+    a, b = KokoroEngine().fingerprint(), KokoroEngine(voice="zf_xiaobei", rate="+10%").fingerprint()
     assert a["model_sha256"] == kokoro_model.MODEL_SHA256
-    assert (a["voice"], b["voice"], b["speed"]) == (DEFAULT_KOKORO_VOICE, "zm_yunxi", "1.1")
+    assert (a["voice"], b["voice"], b["speed"]) == (DEFAULT_KOKORO_VOICE, "zf_xiaobei", "1.1")
     assert a["voice_sha256"] != b["voice_sha256"]
 
 
@@ -220,3 +220,36 @@ def test_unknown_kokoro_voice_is_refused_before_any_work(tmp_path: Path) -> None
     assert result.output.strip() == (
         "Error: unknown voice 'zf_nobody': run 'audiopack voices' to list them"
     )
+
+
+def test_closing_the_engine_stops_queued_and_running_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C closes the engine: the inference thread stops at the next sentence and queued
+    requests never start, so a stopped build does not wait for every request in flight."""
+    import threading
+    import time
+
+    from audiopack.engines import kokoro
+
+    engine = kokoro.KokoroEngine()
+    spoken: list[str] = []
+    first = threading.Event()
+
+    def slow_speak(session: object, phonemes: str) -> np.ndarray:
+        spoken.append(phonemes)
+        first.set()
+        time.sleep(0.2)
+        return np.zeros(2400, np.float32)
+
+    monkeypatch.setattr(kokoro._Session, "get", classmethod(lambda cls, threads: object()))
+    monkeypatch.setattr(engine, "_speak", slow_speak)
+    sentences = ["ni3 hao3 。"] * 5
+
+    async def stopped_midway() -> list[object]:
+        tasks = [asyncio.ensure_future(engine.synthesize(sentences)) for _ in range(4)]
+        await asyncio.to_thread(first.wait, 10)
+        await engine.aclose()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    results = asyncio.run(stopped_midway())
+    assert len(spoken) <= 2  # the sentence in flight (and at most one more), not all 20
+    assert all(isinstance(r, SynthesisError | asyncio.CancelledError) for r in results)

@@ -178,3 +178,11 @@ def test_yi_as_a_digit_of_a_decimal_or_a_number_keeps_its_first_tone() -> None:
     assert _pinyin("冯如一号")[2:] == ["yi1", "hao4"]
     assert _pinyin("一点一滴") == ["yi4", "dian3", "yi4", "di1"]
     assert _pinyin("多学一点")[2:] == ["yi4", "dian3"]
+
+
+def test_di_after_a_degree_adverb_is_the_particle() -> None:
+    """ "将更大地发挥…作用" (a news report's wording, QA's set of unseen sentences): jieba cuts
+    更|大地, but 地 after 更大/最大 is the particle de; the earth (的大地) stays dì."""
+    assert _pinyin("将更大地发挥作用")[2:4] == ["da4", "de5"]
+    assert _pinyin("最大地激发活力")[:3] == ["zui4", "da4", "de5"]
+    assert _pinyin("养育我们的大地")[-2:] == ["da4", "di4"]

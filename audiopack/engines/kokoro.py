@@ -134,6 +134,9 @@ class KokoroEngine:
         self._styles = load_voice(voice)
         self._threads = threads
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kokoro")
+        # Set when the engine is closed (a build stopped by Ctrl-C): the inference thread
+        # cannot be interrupted, so it checks this between sentences and chunks.
+        self._closed = threading.Event()
 
     def fingerprint(self) -> dict[str, str]:
         return {
@@ -156,6 +159,7 @@ class KokoroEngine:
         timings: list[SentenceTiming] = []
         position = 0
         for sentence in sentences:
+            self._check_open()
             phonemes = to_phonemes(sentence)
             audio = self._speak(session, phonemes)
             pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
@@ -173,6 +177,7 @@ class KokoroEngine:
         pauses = {session.vocab[mark] for mark in _PAUSES if mark in session.vocab}
         result = self._infer(session, chunks[0])
         for before, chunk in itertools.pairwise(chunks):
+            self._check_open()
             result = join_seamless(result, self._infer(session, chunk), before[-1] in pauses)
         return result
 
@@ -194,8 +199,13 @@ class KokoroEngine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.synthesize_blocking, list(sentences))
 
+    def _check_open(self) -> None:
+        if self._closed.is_set():
+            raise SynthesisError("the kokoro engine is closed")
+
     async def aclose(self) -> None:
-        self._executor.shutdown(wait=False)
+        self._closed.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def split_ids(ids: list[int], vocab: dict[str, int]) -> list[list[int]]:

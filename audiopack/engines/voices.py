@@ -69,8 +69,9 @@ KOKORO_VOICE_SHA256 = {
 }
 #: The Edge voice used unless --voice names another.
 DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
-#: The Kokoro voice used when none is given.
-DEFAULT_KOKORO_VOICE = "zf_xiaoxiao"
+#: The Kokoro voice used when none is given: the one the listening check (bench/listen.py,
+#: bench/RESULTS.md) found best understood.
+DEFAULT_KOKORO_VOICE = "zm_yunxi"
 
 
 def voice_listing(proxy: str | None = None) -> dict[str, Any]:

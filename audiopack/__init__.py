@@ -15,7 +15,6 @@ __version__ = "0.1.0"
 from audiopack.api import (
     build,
     build_async,
-    open_pack,
     open_pack_async,
     outline,
     plan,
@@ -32,7 +31,7 @@ from audiopack.errors import (
     ToolError,
 )
 from audiopack.model import Chapter, Manuscript, Point
-from audiopack.packs import Pack, PackChapter, PackPoint, PackSentence
+from audiopack.packs import Pack, PackChapter, PackPoint, PackSentence, open_pack
 from audiopack.results import BuildResult, DryRunReport
 
 #: What :func:`outline` returns: the manuscript's structure.

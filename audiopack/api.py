@@ -25,19 +25,6 @@ from audiopack.model import Manuscript
 from audiopack.packs import Pack, open_pack
 from audiopack.results import BuildResult, DryRunReport
 
-__all__ = [
-    "BuildResult",
-    "DryRunReport",
-    "Pack",
-    "build",
-    "build_async",
-    "open_pack",
-    "open_pack_async",
-    "outline",
-    "plan",
-    "plan_async",
-]
-
 _T = TypeVar("_T")
 
 #: The options ``build`` and ``plan`` accept: BuildConfig's fields other than the manuscript.

@@ -42,6 +42,7 @@ from measure import (
     fmt_mib,
     log,
     measure,
+    measure_edit,
     peak,
     ratio,
     wall,
@@ -109,10 +110,7 @@ def bench_bare_cold_edit(results: KokoroResults, work: Path, runs: int) -> None:
         results.cold.append(cold)
         log(f"kokoro run {run + 1}/{runs}: one-point edit rebuild")
         script.write_text(edited_text(text, run), encoding="utf-8")
-        edit = measure(kokoro_command(script, pack), env=env, log_path=folder / "edit")
-        if edit.output.get("synthesized") != 1:
-            log(f"note: the edit re-synthesised {edit.output.get('synthesized')} segments")
-        results.edit.append(edit)
+        results.edit.append(measure_edit(kokoro_command(script, pack), env, folder / "edit"))
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -218,3 +218,11 @@ def fmt(value: float, digits: int = 2) -> str:
 
 def fmt_mib(value: float) -> str:
     return "–" if not value or value != value else f"{value / MIB:.0f}"
+
+
+def measure_edit(command: Sequence[str], env: dict[str, str], log_path: Path) -> Sample:
+    """The rebuild after a one-point edit, noting when it re-synthesised more than the point."""
+    edit = measure(command, env=env, log_path=log_path)
+    if edit.output.get("synthesized") != 1:
+        log(f"note: the edit re-synthesised {edit.output.get('synthesized')} segments")
+    return edit

@@ -46,6 +46,7 @@ from measure import (
     log,
     machine_info,
     measure,
+    measure_edit,
 )
 from report import Results, listening_section, render_plot, render_report
 
@@ -97,10 +98,7 @@ def bench_builds(results: Results, work: Path) -> None:
 
         log(f"run {run + 1}/{results.runs}: one-point edit rebuild")
         script.write_text(edited_text(text, run), encoding="utf-8")
-        edit = measure(build_command(script, pack), env=env, log_path=folder / "edit")
-        if edit.output.get("synthesized") != 1:
-            log(f"note: the edit re-synthesised {edit.output.get('synthesized')} segments")
-        results.edit.append(edit)
+        results.edit.append(measure_edit(build_command(script, pack), env, folder / "edit"))
         shutil.rmtree(folder, ignore_errors=True)
 
 

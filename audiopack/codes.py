@@ -80,8 +80,10 @@ _SLASH = re.compile(
 )
 #: 480毫米×140毫米: a product, not a redaction placeholder.
 _TIMES = re.compile(r"(?<=[\d米克吨寸尺])\s*[×*＊]\s*(?=\d)")
-_ROMAN = {chr(0x2160 + i): cardinal(str(i + 1)) for i in range(12)}
-_ROMAN |= {chr(0x2170 + i): cardinal(str(i + 1)) for i in range(12)}
+_ONE_TO_TWELVE = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
+#: Ⅰ-Ⅻ and ⅰ-ⅻ, the Roman numeral characters.
+_ROMAN = {chr(0x2160 + i): n for i, n in enumerate(_ONE_TO_TWELVE)}
+_ROMAN |= {chr(0x2170 + i): n for i, n in enumerate(_ONE_TO_TWELVE)}
 _ASCII_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
 _ROMAN_RE = re.compile(
     rf"[{''.join(_ROMAN)}]|(?<![A-Za-z])(?P<ascii>VIII|VII|VI|IV|V|III|II|I)(?=[级类期])"

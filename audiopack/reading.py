@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from audiopack import segmenter
-from audiopack.lexicon import Lexicon, is_pinyin_reading, segment
+from audiopack.lexicon import Lexicon, is_pinyin_reading
 
 __all__ = ["Reading", "Token", "as_text", "read", "reading_version"]
 
@@ -111,8 +111,8 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
 
     items: list[Word | str] = []
     rules = lexicon.mapping
-    for piece in segment(speech_text, lexicon):
-        _add_piece(piece, rules, lexicon.words, items)
+    for token in segmenter.tokens(speech_text, lexicon.words):
+        _add_piece(token, rules, items)
     apply_rules(items)
     apply_tone_changes(items)
     tokens: list[Token] = []
@@ -124,10 +124,9 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
     return Reading(tuple(tokens))
 
 
-def _add_piece(
-    piece: str, rules: dict[str, str], words: frozenset[str], items: list[Word | str]
-) -> None:
+def _add_piece(token: segmenter.Token, rules: dict[str, str], items: list[Word | str]) -> None:
     """Append the words and other runs of one jieba token (``rules``: the lexicon's)."""
+    piece = token.text
     rule = rules.get(piece)
     if rule is not None:
         if is_pinyin_reading(rule):
@@ -145,7 +144,7 @@ def _add_piece(
         if i == len(piece) or is_han(piece[i]) != is_han(piece[start]):
             run = piece[start:i]
             if is_han(run[0]):
-                known = len(run) == 1 or run != piece or segmenter.known(run, words)
+                known = len(run) == 1 or run != piece or token.known
                 items.append(Word(run, _pinyin(run), known=known))
             elif items and isinstance(items[-1], str):
                 items[-1] += run

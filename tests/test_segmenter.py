@@ -1,7 +1,8 @@
 """The lexicon's segmentation: rule words are jieba words where jieba's statistics allow it.
 
-The tokenizer is built with jieba's public API only; it must cut every corpus sentence as the
-reference construction (a scan of the tokenizer's whole in-memory dictionary) does.
+Each text is cut by a tokenizer holding only the dictionary words it contains (jieba's public
+API only); it must cut every corpus sentence as the reference construction (jieba's whole
+in-memory dictionary, rule words added, hiding words deleted) does.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import jieba
 import pytest
 from jieba import finalseg
 
-from audiopack import segmenter
+from audiopack import segmenter, word_index
 from audiopack.lexicon import Lexicon, builtin_lexicon, is_pinyin_reading
 from audiopack.read import load_document
-from audiopack.segmenter import tokenizer_for
 
 ROOT = Path(__file__).resolve().parent.parent
 MANUSCRIPT_SUFFIXES = {".txt", ".md", ".docx"}
@@ -111,8 +111,8 @@ def reference() -> dict[str, Segmentation]:
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No tokenizer made yet in this process, jieba's global force-split set emptied."""
-    monkeypatch.setattr(segmenter, "_TOKENIZERS", {})
+    """No dictionary opened yet in this process, jieba's global force-split set emptied."""
+    monkeypatch.setattr(word_index, "_DICTIONARY", None)
     monkeypatch.setattr(finalseg, "Force_Split_Words", set())
     yield
 
@@ -122,24 +122,27 @@ def test_same_segmentation_as_reference(
     name: str, fresh: None, reference: dict[str, Segmentation]
 ) -> None:
     rules = LEXICONS[name]
-    assert _segment(tokenizer_for(frozenset(rules.mapping)), rules) == reference[name]
+    words = frozenset(rules.mapping)
+    cuts = tuple(tuple(segmenter.cut(sentence, words)) for sentence in SENTENCES)
+    assert cuts == reference[name].tokens
     # Through the public entry point too (it only cuts sentences containing a rule word).
     assert tuple(rules.apply(sentence) for sentence in SENTENCES) == reference[name].applied
     assert len(SENTENCES) > 400
+    # jieba's own process-wide state is left alone.
+    assert finalseg.Force_Split_Words == set()
 
 
 def test_rule_words_on_word_boundaries(fresh: None) -> None:
-    tokenizer = tokenizer_for(frozenset({"行长"}))
-    assert tokenizer.lcut("银行行长期待") == ["银行", "行长", "期待"]
-    assert tokenizer.lcut("执行长期规划") == ["执行", "长期", "规划"]
+    words = frozenset({"行长"})
+    assert segmenter.cut("银行行长期待", words) == ["银行", "行长", "期待"]
+    assert segmenter.cut("执行长期规划", words) == ["执行", "长期", "规划"]
     assert Lexicon((("行长", "航掌"),)).apply("银行行长期待") == "银行航掌期待"
 
 
 def test_nested_hiding_words(fresh: None) -> None:
     # 极端重要 hides 重; without it jieba cuts 极端|重要, but 重要 hides 重 as well and is
     # dropped (重|要), so 极端重要 is dropped too.
-    tokenizer = tokenizer_for(frozenset({"重"}))
-    assert tokenizer.lcut("极端重要", HMM=False) == ["极端", "重", "要"]
+    assert segmenter.cut("极端重要", frozenset({"重"})) == ["极端", "重", "要"]
 
 
 def test_longer_rule_word_containing_another(fresh: None) -> None:
@@ -162,7 +165,9 @@ def test_threads_cutting_a_fresh_tokenizer_agree(
 
     def cut_all() -> None:
         start.wait()
-        results.append(_segment(tokenizer_for(frozenset(rules.mapping)), rules))
+        words = frozenset(rules.mapping)
+        cuts = tuple(tuple(segmenter.cut(sentence, words)) for sentence in SENTENCES)
+        results.append(Segmentation(cuts, reference["user"].applied))
 
     threads = [threading.Thread(target=cut_all) for _ in range(4)]
     for thread in threads:
@@ -175,9 +180,11 @@ def test_threads_cutting_a_fresh_tokenizer_agree(
 def test_dictionary_cache_is_per_user(
     fresh: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """jieba's cache goes to this user's cache folder, not the temp folder every user shares
-    (where another user's cache can be neither read nor replaced)."""
+    """The word index and jieba's cache go to this user's cache folder, not the temp folder
+    every user shares (where another user's cache can be neither read nor replaced)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     words = frozenset({"行长"})
     assert segmenter.cut("银行行长", words) == ["银行", "行长"]
-    assert (tmp_path / "audiopack" / "jieba" / "jieba.cache").is_file()
+    folder = tmp_path / "audiopack" / "jieba"
+    assert len(list(folder.glob("words-*.sqlite3"))) == 1
+    assert list(folder.glob("jieba*.cache"))

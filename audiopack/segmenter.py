@@ -105,7 +105,8 @@ def _substrings(text: str, longest: int) -> set[str]:
     for match in _BLOCK.finditer(text):
         block = match.group()
         for start in range(len(block)):
-            result.update(block[start:end] for end in range(start + 1, min(len(block), start + longest) + 1))
+            end = min(len(block), start + longest)
+            result.update(block[start:stop] for stop in range(start + 1, end + 1))
     return result
 
 

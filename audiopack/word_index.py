@@ -136,7 +136,9 @@ def _parse() -> tuple[dict[str, int], int]:
 def _build(path: Path, words: dict[str, int], total: int) -> None:
     log.info("building the word index %s (once per jieba dictionary)", path)
     with atomic_path(path, durable=False) as temporary, closing(sqlite3.connect(temporary)) as db:
-        db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
+        db.execute(
+            "CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID"
+        )
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
         db.executemany("INSERT INTO words VALUES (?, ?)", sorted(words.items()))
         db.executemany(

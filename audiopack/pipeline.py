@@ -85,6 +85,9 @@ def _load_memo(config: BuildConfig, options: SpeechOptions) -> SpeechMemo:
         and isinstance(data.get("entries"), dict)
     ):
         memo.known = data["entries"]
+        words = data.get("words")
+        if isinstance(words, dict):
+            memo.load_words(words)
     return memo
 
 
@@ -93,7 +96,10 @@ def _save_memo(config: BuildConfig, memo: SpeechMemo) -> None:
     try:
         atomic_write_text(
             path,
-            json.dumps({"options": memo.options_key, "entries": memo.used}, ensure_ascii=False),
+            json.dumps(
+                {"options": memo.options_key, "entries": memo.used, "words": memo.words_to_save()},
+                ensure_ascii=False,
+            ),
             durable=False,  # a lost memo only costs the next build its speed
         )
     except OSError as e:  # only an optimisation: never fail a build over it

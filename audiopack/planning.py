@@ -10,7 +10,7 @@ from audiopack.audio_codec import Codec
 from audiopack.cache import content_key
 from audiopack.model import SAMPLE_RATE, Chapter, Manuscript
 from audiopack.names import chapter_file_stems
-from audiopack.reading import reading_version
+from audiopack.reading import WordReadings, reading_version
 from audiopack.speech import (
     SpeechOptions,
     SpeechSentence,
@@ -105,6 +105,8 @@ class SpeechMemo:
     """
 
     VERSION = 3
+    #: Word readings kept beyond this many are dropped at the next save (all but this build's).
+    MAX_WORDS = 50_000
 
     def __init__(self, speech: SpeechOptions, entries: dict[str, list[list[str]]] | None = None):
         self.speech = speech
@@ -115,6 +117,21 @@ class SpeechMemo:
         })  # fmt: skip
         self.known = entries or {}
         self.used: dict[str, list[list[str]]] = {}
+        #: pypinyin's readings of the words met so far: an edit's new sentence is mostly made
+        #: of words the pack has already, and then pypinyin is not loaded at all.
+        self.words: WordReadings = {}
+        self._loaded_words = 0
+
+    def load_words(self, words: WordReadings) -> None:
+        """Word readings saved by an earlier build."""
+        self.words = {k: v for k, v in words.items() if isinstance(k, str) and isinstance(v, str)}
+        self._loaded_words = len(self.words)
+
+    def words_to_save(self) -> WordReadings:
+        """The word readings to keep: all, or only this build's once there are too many."""
+        if len(self.words) <= self.MAX_WORDS:
+            return self.words
+        return dict(list(self.words.items())[self._loaded_words :])
 
     def sentences(self, text: str) -> tuple[SpeechSentence, ...]:
         # Remembered sentence by sentence, so an edit pays only for the sentence it touched.
@@ -123,7 +140,9 @@ class SpeechMemo:
             key = content_key([self.options_key, sentence])
             found = self.known.get(key)
             if found is None or "".join(entry[0] for entry in found) != sentence:
-                spoken = speech_sentences(sentence, self.speech, max_chars=SENTENCE_MAX_CHARS)
+                spoken = speech_sentences(
+                    sentence, self.speech, max_chars=SENTENCE_MAX_CHARS, words=self.words
+                )
                 found = [[s.display, s.spoken, s.reading] for s in spoken]
             self.used[key] = found
             result.extend(SpeechSentence(*entry) for entry in found)
@@ -131,7 +150,7 @@ class SpeechMemo:
 
     @property
     def changed(self) -> bool:
-        return self.used != self.known
+        return self.used != self.known or len(self.words) != self._loaded_words
 
 
 def _reading_version(speech: SpeechOptions) -> str | None:

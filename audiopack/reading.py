@@ -24,15 +24,17 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from audiopack import segmenter
 from audiopack.lexicon import Lexicon, is_pinyin_reading
+from audiopack.word_index import main_dictionary
 
-__all__ = ["Reading", "Token", "as_text", "read", "reading_version"]
+__all__ = ["Reading", "Token", "WordReadings", "as_text", "read", "reading_version"]
 
 #: The modules whose code decides readings: their source is the reading layer's version.
-_DECIDING_MODULES = ("reading.py", "reading_rules.py", "reading_tones.py", "segmenter.py")
+_DECIDING_MODULES = (
+    "reading.py", "reading_rules.py", "reading_tones.py", "segmenter.py", "word_index.py"
+)  # fmt: skip
 
 #: Marks shown in the reading string as themselves (pauses for the engine).
 PUNCTUATION = frozenset("，。！？、；：…")
@@ -59,18 +61,20 @@ class Reading:
 def reading_version() -> str:
     """A hash of the code that decides readings, for the speech memo's key: any change to a
     rule re-decides every sentence (a hand-kept number would be forgotten). The lexicon has
-    its own fingerprint."""
-    from importlib import resources
+    its own fingerprint. jieba's and pypinyin's versions count too: their dictionaries decide."""
+    from importlib import metadata, resources
 
     digest = hashlib.sha256()
     for name in _DECIDING_MODULES:
         digest.update(resources.files("audiopack").joinpath(name).read_bytes())
+    for package in ("jieba", "pypinyin"):
+        digest.update(f"{package}={metadata.version(package)}".encode())
     return digest.hexdigest()[:16]
 
 
-def as_text(speech_text: str, lexicon: Lexicon) -> str:
+def as_text(speech_text: str, lexicon: Lexicon, words: WordReadings | None = None) -> str:
     """The reading string of ``speech_text``."""
-    return read(speech_text, lexicon).as_text()
+    return read(speech_text, lexicon, words).as_text()
 
 
 def is_han(ch: str) -> bool:
@@ -104,15 +108,22 @@ class Word:
 _OTHER = re.compile(r"[，。！？、；：]|…+|[^\s，。！？、；：…]+")
 
 
-def read(speech_text: str, lexicon: Lexicon) -> Reading:
-    """Decide the toned pinyin of every Han character of ``speech_text``."""
+#: pypinyin's reading of Han words (``"银行" -> "yin2 hang2"``), kept by the caller between
+#: runs: a process whose words are all in it never loads pypinyin's phrase tables.
+WordReadings = dict[str, str]
+
+
+def read(speech_text: str, lexicon: Lexicon, words: WordReadings | None = None) -> Reading:
+    """Decide the toned pinyin of every Han character of ``speech_text``; ``words`` is looked
+    up before pypinyin and receives what pypinyin read."""
+    memo: WordReadings = {} if words is None else words
     from audiopack.reading_rules import apply_rules
     from audiopack.reading_tones import apply_tone_changes
 
     items: list[Word | str] = []
     rules = lexicon.mapping
     for token in segmenter.tokens(speech_text, lexicon.words):
-        _add_piece(token, rules, items)
+        _add_piece(token, rules, memo, items)
     apply_rules(items)
     apply_tone_changes(items)
     tokens: list[Token] = []
@@ -124,7 +135,9 @@ def read(speech_text: str, lexicon: Lexicon) -> Reading:
     return Reading(tuple(tokens))
 
 
-def _add_piece(token: segmenter.Token, rules: dict[str, str], items: list[Word | str]) -> None:
+def _add_piece(
+    token: segmenter.Token, rules: dict[str, str], memo: WordReadings, items: list[Word | str]
+) -> None:
     """Append the words and other runs of one jieba token (``rules``: the lexicon's)."""
     piece = token.text
     rule = rules.get(piece)
@@ -133,7 +146,7 @@ def _add_piece(token: segmenter.Token, rules: dict[str, str], items: list[Word |
             items.append(Word(piece, rule.split(), fixed=True, literal=True))
             return
         if all(map(is_han, rule)):
-            syllables = _pinyin(rule)
+            syllables = _pinyin(rule, memo)
             # "Read it like these characters": the word keeps its own characters when the
             # reading has as many, else the reading's characters stand in for it.
             items.append(Word(piece if len(rule) == len(piece) else rule, syllables, fixed=True))
@@ -145,7 +158,7 @@ def _add_piece(token: segmenter.Token, rules: dict[str, str], items: list[Word |
             run = piece[start:i]
             if is_han(run[0]):
                 known = len(run) == 1 or run != piece or token.known
-                items.append(Word(run, _pinyin(run), known=known))
+                items.append(Word(run, _pinyin(run, memo), known=known))
             elif items and isinstance(items[-1], str):
                 items[-1] += run
             else:
@@ -153,26 +166,9 @@ def _add_piece(token: segmenter.Token, rules: dict[str, str], items: list[Word |
             start = i
 
 
-def _pinyin(han: str) -> list[str]:
-    return list(_pinyin_cached(han))
-
-
-@lru_cache(maxsize=65536)
-def _pinyin_cached(han: str) -> tuple[str, ...]:
-    from pypinyin import Style, lazy_pinyin
-
-    syllables: list[str] = lazy_pinyin(
-        han,
-        style=Style.TONE3,
-        neutral_tone_with_five=True,
-        errors=_unknown,
-    )
-    if len(syllables) != len(han):  # pypinyin joins what it cannot read: one per character
-        return tuple(s for ch in han for s in _pinyin_cached(ch)) if len(han) > 1 else ("ling2",)
-    return tuple(syllables)
-
-
-def _unknown(chars: str) -> Any:
-    # 〇 is a zero; anything else pypinyin cannot read (rare extension characters) too is
-    # read as the nearest thing to silence a syllable can be, never dropped.
-    return ["ling2" if ch == "〇" else "e5" for ch in chars]
+def _pinyin(han: str, memo: WordReadings) -> list[str]:
+    found = memo.get(han)
+    if found is None or len(syllables := found.split()) != len(han):
+        syllables = list(main_dictionary().reading(han))
+        memo[han] = " ".join(syllables)
+    return syllables

@@ -24,6 +24,7 @@ from audiopack.lexicon import Lexicon, builtin_lexicon, segment
 from audiopack.lexicon import load_lexicon as _load_lexicon
 from audiopack.numerals import CN_NUMERAL as _CN_NUMERAL
 from audiopack.numerals import read_numbers
+from audiopack.reading import WordReadings
 from audiopack.reading import is_han as _is_han
 
 __all__ = [
@@ -162,13 +163,14 @@ _ATOMIC = re.compile(
 
 
 def speech_sentences(
-    text: str, options: SpeechOptions, max_chars: int = 120
+    text: str, options: SpeechOptions, max_chars: int = 120, words: WordReadings | None = None
 ) -> tuple[SpeechSentence, ...]:
     """Sentences of ``text`` whose spoken text is at most ``max_chars`` long.
 
     A longer sentence is split at ，、：, then at jieba word boundaries, and only as a last
     resort (a single word longer than ``max_chars``) between characters. Number expressions,
     Latin words and placeholder runs are never cut, unless alone longer than ``max_chars``.
+    ``words``: see :func:`audiopack.reading.read`.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
@@ -180,7 +182,7 @@ def speech_sentences(
             if spoken and options.input_form == "pinyin":
                 from audiopack.reading import as_text
 
-                reading = as_text(spoken, options.lexicon)
+                reading = as_text(spoken, options.lexicon, words)
             result.append(SpeechSentence(piece, spoken, reading))
     return tuple(result)
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # numpy.typing costs 20 ms to import: a tenth of a no-op rebu
 
     Int16Array = npt.NDArray[np.int16]
     FloatArray = npt.NDArray[np.float64]
+    ComplexArray = npt.NDArray[np.complex128]
 
 
 def _biquad(kind: str, gain_db: float, q: float, fc: float, rate: int) -> list[float]:
@@ -66,13 +67,23 @@ def _k_weighted(signal: FloatArray, rate: int = SAMPLE_RATE) -> FloatArray:
     size = len(signal) + int(_FILTER_TAIL_S * rate)
     size = 1 << (size - 1).bit_length()
     spectrum = np.fft.rfft(signal, size)
-    z_inverse = np.exp(-1j * np.pi * np.arange(len(spectrum)) / (len(spectrum) - 1))
-    for b0, b1, b2, _a0, a1, a2 in _k_weighting(rate):
-        spectrum *= (b0 + z_inverse * (b1 + z_inverse * b2)) / (
-            1 + z_inverse * (a1 + z_inverse * a2)
-        )
+    spectrum *= _k_response(size, rate)
     filtered: FloatArray = np.fft.irfft(spectrum, size)[: len(signal)]
     return filtered
+
+
+@functools.lru_cache(maxsize=8)
+def _k_response(size: int, rate: int) -> ComplexArray:
+    """The K-weighting filter's frequency response at the bins of an ``size``-point real FFT
+    (sizes are powers of two, so a build meets only a few)."""
+    z_inverse = np.exp(-1j * np.pi * np.arange(size // 2 + 1) / (size // 2))
+    response = np.ones(size // 2 + 1, dtype=np.complex128)
+    for b0, b1, b2, _a0, a1, a2 in _k_weighting(rate):
+        response *= (b0 + z_inverse * (b1 + z_inverse * b2)) / (
+            1 + z_inverse * (a1 + z_inverse * a2)
+        )
+    response.flags.writeable = False
+    return response
 
 
 def _gated_loudness(signal: FloatArray, rate: int) -> float | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiopack.ffmpeg import decode_file_to_pcm
+from audiopack.audio.ffmpeg import decode_file_to_pcm
 from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
 
 

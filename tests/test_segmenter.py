@@ -18,10 +18,10 @@ import jieba
 import pytest
 from jieba import finalseg
 
-from audiopack import segmenter
-from audiopack.lexicon import Lexicon, builtin_lexicon, is_pinyin_reading
-from audiopack.read import load_document
-from audiopack.segmenter import tokenizer_for
+from audiopack.speech import segmenter
+from audiopack.speech.lexicon import Lexicon, builtin_lexicon, is_pinyin_reading
+from audiopack.speech.segmenter import tokenizer_for
+from audiopack.text.read import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 MANUSCRIPT_SUFFIXES = {".txt", ".md", ".docx"}

@@ -1,11 +1,11 @@
-"""Unit tests of audiopack.speech: exact spoken forms, splitting, chunking."""
+"""Unit tests of audiopack.speech.sentences: exact spoken forms, splitting, chunking."""
 
 from __future__ import annotations
 
 import pytest
 
-from audiopack.lexicon import Lexicon
-from audiopack.speech import (
+from audiopack.speech.lexicon import Lexicon
+from audiopack.speech.sentences import (
     SpeechOptions,
     SpeechSentence,
     chunk,
@@ -372,7 +372,7 @@ def test_character_classes_match_their_definitions() -> None:
     compatibility; ASCII letters and digits; Latin-1 and Latin Extended letters)."""
     import re
 
-    from audiopack import speech
+    from audiopack.speech import sentences as speech
 
     han = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
     latin = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"

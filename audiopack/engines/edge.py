@@ -22,8 +22,8 @@ import logging
 import math
 from collections.abc import Sequence
 
-from audiopack.audio import MP3_DELAY
-from audiopack.audio_codec import decode_mp3
+from audiopack.audio.codec import decode_mp3
+from audiopack.audio.layout import MP3_DELAY
 from audiopack.engines.edge_alignment import (
     Boundary,
     align_sentences,

@@ -1,7 +1,7 @@
 """The offline neural engine: Kokoro-82M (int8 ONNX) through onnxruntime, Mandarin voices.
 
 It is sent reading strings (``input_form = "pinyin"``: toned syllables and punctuation, see
-:mod:`audiopack.reading`), turns them into Kokoro's phonemes and runs one inference per
+:mod:`audiopack.speech.reading`), turns them into Kokoro's phonemes and runs one inference per
 sentence, so every sentence timing is exact. A sentence too long for the model's 510 tokens
 is cut at its last pause (else between syllables) and the parts joined without a seam.
 

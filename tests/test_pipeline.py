@@ -315,10 +315,10 @@ def test_failed_request_stops_the_build_and_keeps_what_was_made(
     from collections.abc import Sequence
 
     from audiopack.errors import SynthesisError
-    from audiopack.model import Clip
+    from audiopack.model import SegmentAudio
 
     class BrokenForOnePoint(ToneEngine):
-        async def synthesize(self, sentences: Sequence[str]) -> Clip:
+        async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
             if any("联系实际" in s for s in sentences):
                 raise SynthesisError("service said no")
             return await super().synthesize(sentences)

@@ -354,9 +354,9 @@ def test_espeak_reads_converted_placeholder_sentence() -> None:
     engine = EspeakEngine()
     spoken = to_speech("请**同志于2024-01-05上午10:30到会，增长3.5%。", ON)
     assert spoken == "请某某同志于二零二四年一月五日上午十点三十分到会，增长百分之三点五。"
-    clip = engine.synthesize_blocking([spoken, to_speech("推进*高质量发展", ON)])
-    assert len(clip.sentences) == 2
-    first, second = clip.sentences
+    audio = engine.synthesize_blocking([spoken, to_speech("推进*高质量发展", ON)])
+    assert len(audio.sentences) == 2
+    first, second = audio.sentences
     seconds = (first.end_frame - first.start_frame) / SAMPLE_RATE
     # ~30 syllables at ~175 wpm: a few seconds, not silence and not spelled-out symbols.
     assert 3.0 < seconds < 15.0, seconds

@@ -39,15 +39,15 @@ def build_piece(
 ) -> None:
     """Lay out, normalise and encode one piece from its cached segments (PCM at ``rate``,
     the rate of the plan and of every codec)."""
-    clips: list[audio.Int16Array] = []
+    spoken_audio: list[audio.Int16Array] = []
     for segment in piece.segments:
         loaded = load_segment(segments, segment.key)
         if loaded is None:
             raise ToolError(f"cached speech for “{segment.texts[0][:16]}” vanished; build again")
         pcm, spans = loaded
         samples = audio.pcm_array(pcm)
-        clips.extend(samples[a:b] for a, b in widen_to_gaps(spans, len(samples)))
-    spoken = iter(clips)
+        spoken_audio.extend(samples[a:b] for a, b in widen_to_gaps(spans, len(samples)))
+    spoken = iter(spoken_audio)
     sentence_audio = [next(spoken) if s.spoken else None for s in piece.sentences]
     laid = audio.lay_out_piece(
         sentence_audio, piece.lead_frames, piece.gap_frames, piece.tail_frames

@@ -31,7 +31,7 @@ from audiopack.errors import (
     ToolError,
 )
 from audiopack.model import Chapter, Manuscript, Point
-from audiopack.packs import Pack, PackChapter, PackPoint, PackSentence, open_pack
+from audiopack.output.packs import Pack, PackChapter, PackPoint, PackSentence, open_pack
 from audiopack.results import BuildResult, DryRunReport
 
 #: What :func:`outline` returns: the manuscript's structure.

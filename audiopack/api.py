@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
 from audiopack.model import Manuscript
-from audiopack.packs import Pack, open_pack
+from audiopack.output.packs import Pack, open_pack
 from audiopack.results import BuildResult, DryRunReport
 
 _T = TypeVar("_T")
@@ -100,7 +100,7 @@ def outline(
     """The structure found in ``manuscript``: title, chapters, points, the official-document
     elements (``Manuscript.document``); no synthesis. ``split`` and ``read_boilerplate`` as
     the --split and --read-boilerplate options."""
-    from audiopack.structure import load_manuscript
+    from audiopack.text.structure import load_manuscript
 
     return load_manuscript(
         Path(manuscript), title=title, split=split, read_boilerplate=read_boilerplate

@@ -288,7 +288,7 @@ def serve(
       audiopack serve output --feed-items chapter
       audiopack serve output/从严治党专题会议讲话 --host 127.0.0.1 --port 0
     """
-    from audiopack import serve as serving
+    from audiopack.serving import server as serving
 
     server = serving.serve(folder, host, port, feed_items=feed_items)
     click.echo(server.url)  # click.echo flushes: the URL is out before the QR code is drawn

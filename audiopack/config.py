@@ -111,7 +111,7 @@ class BuildConfig:
                            ("--chime", self.chime)):  # fmt: skip
             if path is not None and not path.is_file():
                 raise ConfigError(f"cannot read {name} {path}: no such file")
-        from audiopack.structure.split import split_minutes
+        from audiopack.text.structure.split import split_minutes
 
         split_minutes(self.split)  # raises ConfigError for a bad value
         if self.lrc_encoding.lower().replace("-", "") not in ("utf8", "gb18030"):

@@ -8,7 +8,7 @@ from typing import Any
 
 from audiopack.cache import Store
 from audiopack.errors import AudiopackError
-from audiopack.pack import MANIFEST, STATE_DIR
+from audiopack.output.pack import MANIFEST, STATE_DIR
 from audiopack.pipeline import CACHE_SUBDIR
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-#: Clips are 16-bit signed little-endian mono PCM at their engine's own rate (an engine's
+#: Segment audio is 16-bit signed little-endian mono PCM at their engine's own rate (an engine's
 #: ``sample_rate``, which a whole pack shares); this one is the Edge voices' and the default.
 SAMPLE_RATE = 24000
 SAMPLE_WIDTH = 2
@@ -82,7 +82,7 @@ class Manuscript:
 
 @dataclass(frozen=True)
 class SentenceTiming:
-    """Where one sentence lies inside a clip, in sample frames."""
+    """Where one sentence lies inside a segment's audio, in sample frames."""
 
     text: str
     start_frame: int
@@ -90,8 +90,9 @@ class SentenceTiming:
 
 
 @dataclass(frozen=True)
-class Clip:
-    """Synthesised audio of one request: PCM (see SAMPLE_RATE) and per-sentence timings."""
+class SegmentAudio:
+    """What an engine returns for one segment (one request): PCM (see SAMPLE_RATE) and
+    per-sentence timings. Pieces are laid out from it; pydub's AudioSegment is another thing."""
 
     pcm: bytes
     sentences: tuple[SentenceTiming, ...]

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from audiopack.model import Chapter, Manuscript
-from audiopack.speech import SpeechOptions, SpeechSentence, speech_sentences
-from audiopack.texts import format_time
+from audiopack.output.texts import format_time
+from audiopack.speech.sentences import SpeechOptions, SpeechSentence, speech_sentences
 
 #: Characters shown of each point in the terminal tree.
 PREVIEW_CHARS = 20
@@ -82,7 +82,7 @@ def speech_outline(m: Manuscript, options: SpeechOptions) -> dict[str, Any]:
     """:func:`outline_dict` with each point's ``sentences``: ``[{"text", "speech", "pinyin"}]``.
 
     ``speech`` is the text after normalisation, ``pinyin`` the reading string (toned syllables,
-    see :mod:`audiopack.reading`) a pinyin-form engine is given, or None for an engine that
+    see :mod:`audiopack.speech.reading`) a pinyin-form engine is given, or None for an engine that
     decides its own readings (the Edge voices).
     """
     outline = outline_dict(m)
@@ -124,7 +124,7 @@ def speech_options(
 ) -> SpeechOptions:
     """The speech settings ``engine`` builds with: the Edge voices read digits themselves."""
     from audiopack.engines import input_form
-    from audiopack.speech import load_lexicon
+    from audiopack.speech.sentences import load_lexicon
 
     return SpeechOptions(
         numbers=engine != "edge",

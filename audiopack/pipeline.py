@@ -10,20 +10,20 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from audiopack import audio_codec
-from audiopack.assemble import Cover, PackContext, assemble, audio_files
 from audiopack.atomic import atomic_write_text
+from audiopack.audio import codec as audio_codec
+from audiopack.audio.jingles import jingle_pieces, with_jingles
+from audiopack.audio.jingles import prepare as prepare_jingles
+from audiopack.audio.pieces import PieceEncoder, piece_ready
 from audiopack.cache import Store
 from audiopack.config import BuildConfig
 from audiopack.engines import Engine
-from audiopack.jingles import jingle_pieces, with_jingles
-from audiopack.jingles import prepare as prepare_jingles
 from audiopack.model import SAMPLE_RATE, Manuscript
-from audiopack.pack import STATE_DIR, PackFolder
-from audiopack.pieces import PieceEncoder, piece_ready
+from audiopack.output.assemble import Cover, PackContext, assemble, audio_files
+from audiopack.output.pack import STATE_DIR, PackFolder
 from audiopack.planning import Pauses, PiecePlan, SpeechMemo, make_plan
 from audiopack.results import BuildResult, DryRunReport
-from audiopack.speech import SpeechOptions
+from audiopack.speech.sentences import SpeechOptions
 from audiopack.synthesize import NullProgress, Progress, synthesize_all
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ CACHE_SUBDIR = "cache"
 
 
 def load(config: BuildConfig) -> Manuscript:
-    from audiopack.structure import load_manuscript
+    from audiopack.text.structure import load_manuscript
 
     return load_manuscript(
         config.manuscript,
@@ -60,7 +60,7 @@ def codecs_for(config: BuildConfig, rate: int = SAMPLE_RATE) -> tuple[audio_code
 def speech_options(
     config: BuildConfig, engine_name: str, input_form: Literal["text", "pinyin"] = "text"
 ) -> SpeechOptions:
-    from audiopack.speech import load_lexicon
+    from audiopack.speech.sentences import load_lexicon
 
     return SpeechOptions(
         numbers=engine_name != "edge",

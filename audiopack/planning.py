@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from audiopack.audio import seconds_to_frames
-from audiopack.audio_codec import Codec
+from audiopack.audio.codec import Codec
+from audiopack.audio.layout import seconds_to_frames
 from audiopack.cache import content_key
 from audiopack.model import SAMPLE_RATE, Chapter, Manuscript
-from audiopack.names import chapter_file_stems
-from audiopack.reading import WordReadings, reading_version
-from audiopack.speech import (
+from audiopack.output.names import chapter_file_stems
+from audiopack.speech.reading import WordReadings, reading_version
+from audiopack.speech.sentences import (
     SpeechOptions,
     SpeechSentence,
     speech_sentences,
@@ -41,7 +41,7 @@ class SegmentPlan:
 @dataclass(frozen=True)
 class PiecePlan:
     """Audio of (part of) one heading or point: its sentences, its request, and its pauses;
-    or a jingle (the user's own audio, audiopack.jingles): no sentences, no requests."""
+    or a jingle (the user's own audio, audiopack.audio.jingles): no sentences, no requests."""
 
     key: str
     kind: Literal["heading", "point", "jingle"]

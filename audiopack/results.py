@@ -35,7 +35,7 @@ class BuildResult:
 
     def summary(self) -> str:
         """One line for the terminal: what the pack holds and what this build did."""
-        from audiopack.texts import format_time
+        from audiopack.output.texts import format_time
 
         return (
             f"{self.pack}: {self.chapters} chapters, {self.points} points, "

@@ -70,23 +70,23 @@ async def synthesize_all(
 
     async def one(segment: SegmentPlan) -> None:
         # The slot is held until the audio is stored, not only while it is synthesised: a
-        # slow disk would otherwise let finished clips pile up in memory.
+        # slow disk would otherwise let finished segments' audio pile up in memory.
         async with semaphore:
             try:
-                clip = await engine.synthesize(segment.texts)
+                audio = await engine.synthesize(segment.texts)
             except AudiopackError as e:
                 failures.append((segment, e))
                 return
-            if len(clip.sentences) != len(segment.texts):
+            if len(audio.sentences) != len(segment.texts):
                 failures.append((segment, SynthesisError("engine returned wrong sentence count")))
                 return
             meta = {
-                "frames": clip.frames,
+                "frames": audio.frames,
                 "rate": engine.sample_rate,
-                "sentences": [[t.start_frame, t.end_frame] for t in clip.sentences],
+                "sentences": [[t.start_frame, t.end_frame] for t in audio.sentences],
                 "engine": engine.name,
             }
-            await asyncio.to_thread(store.put, segment.key, meta, {"pcm": clip.pcm})
+            await asyncio.to_thread(store.put, segment.key, meta, {"pcm": audio.pcm})
         progress.advance(len(segment.texts))
         if on_stored is not None:
             on_stored(segment.key)

@@ -22,9 +22,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         sys.stderr.write("usage: bare_toolchain.py MANUSCRIPT OUTDIR\n")
         return 2
+    from audiopack.audio.ffmpeg import ffmpeg_exe
     from audiopack.engines.espeak import _Library
-    from audiopack.ffmpeg import ffmpeg_exe
-    from audiopack.read import read_text
+    from audiopack.text.read import read_text
 
     manuscript, outdir = Path(argv[0]), Path(argv[1])
     outdir.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ def chinese_number(n: int) -> str:
 
 
 def _is_title_line(line: str) -> bool:
-    from audiopack.structure import is_heading_line
+    from audiopack.text.structure import is_heading_line
 
     return (
         len(line) <= 40
@@ -44,7 +44,7 @@ def scaled_text(text: str, copies: int) -> str:
     A title line (short, no sentence stop, first) is kept once; heading lines get "（第k遍）"
     when they stay headings with it, salutation lines ("同志们：") are kept as they are.
     """
-    from audiopack.structure import is_heading_line, is_salutation_line
+    from audiopack.text.structure import is_heading_line, is_salutation_line
 
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     title: list[str] = []

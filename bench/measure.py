@@ -150,7 +150,7 @@ def machine_info() -> dict[str, str]:
     import edge_tts
 
     from audiopack import __version__ as audiopack_version
-    from audiopack.ffmpeg import ffmpeg_exe
+    from audiopack.audio.ffmpeg import ffmpeg_exe
 
     model = "?"
     try:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiopack.ffmpeg import decode_file_to_pcm
-from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
+from audiopack.audio.ffmpeg import decode_file_to_pcm
+from audiopack.model import SAMPLE_RATE, SegmentAudio, SentenceTiming
 
 
 class ToneEngine:
@@ -29,7 +29,7 @@ class ToneEngine:
     def fingerprint(self) -> dict[str, str]:
         return {"engine": self.name, "version": "1"}
 
-    async def synthesize(self, sentences: Sequence[str]) -> Clip:
+    async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
         self.requests.append(tuple(sentences))
         parts: list[np.ndarray] = []
         timings = []
@@ -45,7 +45,7 @@ class ToneEngine:
             timings.append(SentenceTiming(text, position, position + len(sentence)))
             parts.append(sentence)
             position += len(sentence)
-        return Clip(np.concatenate(parts).astype("<i2").tobytes(), tuple(timings))
+        return SegmentAudio(np.concatenate(parts).astype("<i2").tobytes(), tuple(timings))
 
     async def aclose(self) -> None:
         pass

@@ -45,7 +45,7 @@ import numpy as np
 import pytest
 from aiohttp import WSMsgType, web
 
-from audiopack.ffmpeg import run_ffmpeg
+from audiopack.audio.ffmpeg import run_ffmpeg
 from audiopack.model import SAMPLE_RATE
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from audiopack.ffmpeg import run_ffmpeg
-from audiopack.page import write_index_html
+from audiopack.audio.ffmpeg import run_ffmpeg
+from audiopack.output.page import write_index_html
 
 HOSTILE_SCRIPT = "</script><script>window.__pwned=1;alert(1)</script>"
 HOSTILE_IMG = '<img src=x onerror="window.__pwned=2;alert(2)">'

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from audio_compare import assert_same_audio, mismatch
 
-from audiopack import audio, audio_codec, loudness
-from audiopack.ffmpeg import decode_to_pcm
+from audiopack.audio import codec as audio_codec
+from audiopack.audio import layout as audio
+from audiopack.audio import loudness
+from audiopack.audio.ffmpeg import decode_to_pcm
 from audiopack.model import SAMPLE_RATE
-from audiopack.mp4 import parse_adts
+from audiopack.output.mp4 import parse_adts
 
 
 def _noise_piece(content_frames: int, seed: int) -> np.ndarray:
@@ -120,7 +122,7 @@ def test_k_weighting_matches_scipys_recursive_filter() -> None:
 
 
 def test_requests_are_cut_in_the_middle_of_gaps() -> None:
-    from audiopack.pieces import widen_to_gaps
+    from audiopack.audio.pieces import widen_to_gaps
 
     assert widen_to_gaps([(100, 200), (300, 400), (400, 500)], 600) == [
         (0, 250),
@@ -133,7 +135,7 @@ def test_requests_are_cut_in_the_middle_of_gaps() -> None:
 
 def _test_mp3(bitrate: int, rate: int) -> bytes:
     """Three seconds of a tone in noise, encoded with LAME by the ffmpeg program."""
-    from audiopack.ffmpeg import run_ffmpeg
+    from audiopack.audio.ffmpeg import run_ffmpeg
 
     rng = np.random.default_rng(bitrate)
     count = rate * 3 + 77

@@ -10,7 +10,10 @@ import pytest
 from PIL import Image
 from probe import probe
 
-from audiopack.book import (
+from audiopack.audio.ffmpeg import decode_file_to_pcm, run_ffmpeg
+from audiopack.errors import PackError
+from audiopack.model import SAMPLE_RATE
+from audiopack.output.book import (
     AdtsInfo,
     adts_info,
     fit_title,
@@ -18,9 +21,6 @@ from audiopack.book import (
     read_m4b_chapters,
     write_m4b,
 )
-from audiopack.errors import PackError
-from audiopack.ffmpeg import decode_file_to_pcm, run_ffmpeg
-from audiopack.model import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 LEAD_IN = 0.2  # each chapter's tone starts this long after the chapter start
@@ -231,13 +231,13 @@ def test_full_disk_is_pack_error_and_cleans_up(
 ) -> None:
     import errno
 
-    import audiopack.book
+    import audiopack.output.book
 
     def full(dest: Path, *args: object) -> None:
         dest.write_bytes(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(audiopack.book, "write_m4b_file", full)
+    monkeypatch.setattr(audiopack.output.book, "write_m4b_file", full)
     with pytest.raises(PackError, match="No space left on device"):
         _write(tmp_path / "book.m4b", book)
     assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from conftest import ToneEngine, starts_after_silence
 from mutagen.id3 import ID3
 
-from audiopack import audio_codec, pipeline
+from audiopack import pipeline
+from audiopack.audio import codec as audio_codec
 from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError

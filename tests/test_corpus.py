@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from audiopack.outline_view import outline_dict, outline_text
-from audiopack.structure import load_manuscript
+from audiopack.text.structure import load_manuscript
 
 CORPUS = Path(__file__).parent / "corpus"
 SAMPLE = Path(__file__).parent.parent / "script" / "从严治党专题会议讲话.txt"

@@ -13,8 +13,8 @@ import pytest
 
 from audiopack.model import Manuscript
 from audiopack.outline_view import outline_dict
-from audiopack.structure import load_manuscript
-from audiopack.structure.lines import is_date_line, is_heading_line
+from audiopack.text.structure import load_manuscript
+from audiopack.text.structure.lines import is_date_line, is_heading_line
 
 CORPUS = Path(__file__).parent / "corpus"
 GOLDENS = sorted(CORPUS.glob("*.golden.json"))

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-import audiopack.cover as cover
-import audiopack.fonts as fonts
-from audiopack.cover import find_cjk_font, load_cover, make_cover, wrap_text
+import audiopack.output.cover as cover
+import audiopack.output.fonts as fonts
 from audiopack.errors import ConfigError
+from audiopack.output.cover import find_cjk_font, load_cover, make_cover, wrap_text
 
 TITLE = "在全面从严治党专题会议上的讲话"
 ODD_TITLES = [

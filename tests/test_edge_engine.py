@@ -30,7 +30,7 @@ from audiopack.engines.edge import (
     proportional_timings,
 )
 from audiopack.errors import ConfigError, SynthesisError
-from audiopack.model import SAMPLE_RATE, Clip
+from audiopack.model import SAMPLE_RATE, SegmentAudio
 
 __all__ = ["fake_edge"]  # the fixture, imported for pytest
 
@@ -47,7 +47,7 @@ def fast_engine(**options: Any) -> EdgeEngine:
     return EdgeEngine(**settings_)
 
 
-def synthesize(engine: EdgeEngine, sentences: Sequence[str]) -> Clip:
+def synthesize(engine: EdgeEngine, sentences: Sequence[str]) -> SegmentAudio:
     return asyncio.run(engine.synthesize(sentences))
 
 
@@ -69,11 +69,11 @@ def bursts_in(pcm: bytes) -> list[tuple[float, float]]:
     return found
 
 
-def assert_on_bursts(clip: Clip, sentences: Sequence[str]) -> None:
-    bursts = bursts_in(clip.pcm)
+def assert_on_bursts(audio: SegmentAudio, sentences: Sequence[str]) -> None:
+    bursts = bursts_in(audio.pcm)
     assert len(bursts) == len(sentences)
-    assert [t.text for t in clip.sentences] == list(sentences)
-    for timing, (start_s, end_s) in zip(clip.sentences, bursts, strict=True):
+    assert [t.text for t in audio.sentences] == list(sentences)
+    for timing, (start_s, end_s) in zip(audio.sentences, bursts, strict=True):
         assert abs(timing.start_frame / SAMPLE_RATE - start_s) <= TOLERANCE_S, (timing, start_s)
         assert abs(timing.end_frame / SAMPLE_RATE - end_s) <= TOLERANCE_S, (timing, end_s)
 
@@ -87,7 +87,7 @@ def test_clean_synthesis_puts_each_sentence_on_its_burst(
     fake_edge: FakeEdge, metadata: str
 ) -> None:
     fake_edge.configure(metadata=metadata)
-    clip = synthesize(fast_engine(), SENTENCES)
+    audio = synthesize(fast_engine(), SENTENCES)
 
     request = fake_edge.requests[-1]
     assert fake_edge.request_count == 1
@@ -97,8 +97,8 @@ def test_clean_synthesis_puts_each_sentence_on_its_burst(
     options = request.config["context"]["synthesis"]["audio"]["metadataoptions"]
     assert options["sentenceBoundaryEnabled"] == "true"
     expected_s = request.bursts[-1].end_s + fake_edge.config.tail_s
-    assert abs(clip.frames / SAMPLE_RATE - expected_s) < 0.15
-    assert_on_bursts(clip, SENTENCES)
+    assert abs(audio.frames / SAMPLE_RATE - expected_s) < 0.15
+    assert_on_bursts(audio, SENTENCES)
 
 
 @pytest.mark.parametrize("metadata", ["none", "bogus"])
@@ -107,27 +107,27 @@ def test_unusable_metadata_falls_back_to_proportional(
 ) -> None:
     fake_edge.configure(metadata=metadata)
     with caplog.at_level(logging.WARNING, logger="audiopack.engines.edge"):
-        clip = synthesize(fast_engine(), SENTENCES)
+        audio = synthesize(fast_engine(), SENTENCES)
     assert "placing 4 sentence(s) by length" in caplog.text
-    assert clip.sentences == proportional_timings(SENTENCES, clip.frames)
-    assert clip.sentences[0].start_frame == 0 and clip.sentences[-1].end_frame == clip.frames
+    assert audio.sentences == proportional_timings(SENTENCES, audio.frames)
+    assert audio.sentences[0].start_frame == 0 and audio.sentences[-1].end_frame == audio.frames
 
 
 def test_prosody_and_xml_special_characters_reach_the_service(fake_edge: FakeEdge) -> None:
     sentences = ["A&B<C>说“好”。", "第二句。"]
-    clip = synthesize(
+    audio = synthesize(
         fast_engine(voice="zh-CN-XiaoxiaoNeural", rate="+10%", pitch="-5Hz"), sentences
     )
     request = fake_edge.requests[-1]
     assert request.text == "".join(sentences)
     assert (request.rate, request.volume, request.pitch) == ("+10%", "+0%", "-5Hz")
     assert "XiaoxiaoNeural" in request.voice
-    assert_on_bursts(clip, sentences)
+    assert_on_bursts(audio, sentences)
 
 
 def test_empty_request_needs_no_service() -> None:
-    clip = synthesize(fast_engine(), [])
-    assert clip == Clip(b"", ())
+    audio = synthesize(fast_engine(), [])
+    assert audio == SegmentAudio(b"", ())
 
 
 def test_closed_engine_refuses_work(fake_edge: FakeEdge) -> None:
@@ -151,16 +151,16 @@ def test_retries_survive_thirty_percent_dropped_connections(fake_edge: FakeEdge)
     )
     engine = fast_engine(retries=8)
 
-    async def many() -> list[Clip]:
+    async def many() -> list[SegmentAudio]:
         return await asyncio.gather(*(engine.synthesize(SENTENCES) for _ in range(12)))
 
-    clips = asyncio.run(many())
+    answers = asyncio.run(many())
     kinds = [r.kind for r in fake_edge.requests]
     assert kinds.count("ok") == 12
     assert len(kinds) > 12  # some attempts failed and were retried
-    for clip in clips:  # audio of failed attempts was discarded: no truncated clip
-        assert clip.pcm == reference.pcm
-        assert clip.sentences == reference.sentences
+    for audio in answers:  # audio of failed attempts was discarded: no truncated audio
+        assert audio.pcm == reference.pcm
+        assert audio.sentences == reference.sentences
 
 
 @pytest.mark.parametrize(
@@ -191,9 +191,9 @@ def test_persistent_faults_are_retried_then_reported(
 
 def test_garbage_frames_of_every_kind_are_retried(fake_edge: FakeEdge) -> None:
     fake_edge.configure(schedule=["garbage"] * 5)
-    clip = synthesize(fast_engine(retries=6), SENTENCES)
+    audio = synthesize(fast_engine(retries=6), SENTENCES)
     assert [r.kind for r in fake_edge.requests] == ["garbage"] * 5 + ["ok"]
-    assert_on_bursts(clip, SENTENCES)
+    assert_on_bursts(audio, SENTENCES)
 
 
 def test_our_own_bugs_are_not_retried(fake_edge: FakeEdge, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,15 +223,15 @@ def test_concurrent_requests_overlap(fake_edge: FakeEdge) -> None:
     engine = fast_engine()
     texts = [[f"第{n}句话。", "然后结束。"] for n in "一二三四"]
 
-    async def together() -> list[Clip]:
+    async def together() -> list[SegmentAudio]:
         return await asyncio.gather(*(engine.synthesize(t) for t in texts))
 
-    clips = asyncio.run(together())
+    answers = asyncio.run(together())
     # Overlap is observed at the service, not timed: a busy machine makes any timing slow.
     assert fake_edge.max_active >= 2
     assert sorted(fake_edge.texts) == sorted("".join(t) for t in texts)
-    for clip, sentences in zip(clips, texts, strict=True):
-        assert_on_bursts(clip, sentences)
+    for audio, sentences in zip(answers, texts, strict=True):
+        assert_on_bursts(audio, sentences)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from test_reading_set import Span, on_span, score
 
 from audiopack.engines.espeak import _Library
 from audiopack.engines.espeak_input import spell, to_espeak
-from audiopack.reading import PUNCTUATION, is_han
-from audiopack.speech import SpeechOptions, speech_sentences
+from audiopack.speech.reading import PUNCTUATION, is_han
+from audiopack.speech.sentences import SpeechOptions, speech_sentences
 
 MINIMUM_AGREEMENT = 0.95
 _SYLLABLE = re.compile(r"[a-zü]+[1-5]|\[\[.*\]\]")

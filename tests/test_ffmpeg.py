@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiopack import ffmpeg
+from audiopack.audio import ffmpeg
 
 
 def _fake_ffmpeg(folder: Path, listing: str) -> Path:

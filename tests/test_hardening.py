@@ -16,7 +16,7 @@ from audiopack import pipeline
 from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.errors import PackError, ToolError
-from audiopack.names import safe_component
+from audiopack.output.names import safe_component
 from audiopack.pipeline import BuildResult
 
 HOSTILE = """危险标题<script>alert(1)</script>
@@ -93,10 +93,10 @@ def test_safe_component(title: str) -> None:
 
 
 def test_unpunctuated_paragraph_is_split_for_synthesis(tmp_path: Path) -> None:
-    from audiopack.audio_codec import mp3_codec
+    from audiopack.audio.codec import mp3_codec
     from audiopack.planning import REQUEST_MAX_CHARS, SENTENCE_MAX_CHARS, Pauses, make_plan
-    from audiopack.speech import SpeechOptions
-    from audiopack.structure import load_manuscript
+    from audiopack.speech.sentences import SpeechOptions
+    from audiopack.text.structure import load_manuscript
 
     script = tmp_path / "long.txt"
     script.write_text("全面从严治党永远在路上" * 2000 + "\n", "utf-8")
@@ -142,7 +142,7 @@ def test_disk_full_keeps_previous_pack(
     pipeline.build(config, engine=tone_engine)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     short_script.write_text(short_script.read_text("utf-8").replace("学习", "研读"), "utf-8")
-    import audiopack.pack as pack_module
+    import audiopack.output.pack as pack_module
 
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -159,7 +159,7 @@ def test_encoder_failure_is_one_clear_error(
 ) -> None:
     import numpy as np
 
-    import audiopack.audio_codec as audio_module
+    import audiopack.audio.codec as audio_module
 
     def broken(samples: object, bitrate_k: int, rate: int) -> bytes:
         raise RuntimeError("lame_init_params failed")

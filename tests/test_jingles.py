@@ -16,12 +16,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import ToneEngine, decode, rms, starts_after_silence
 
-from audiopack import housekeeping, jingles, pipeline
-from audiopack.book import read_m4b_chapters
+from audiopack import housekeeping, pipeline
+from audiopack.audio import jingles
 from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
 from audiopack.model import SAMPLE_RATE
+from audiopack.output.book import read_m4b_chapters
 from audiopack.pipeline import BuildResult
 
 INTRO_HZ, OUTRO_HZ, CHIME_HZ = 1000, 1500, 2000  # the tone engine speaks at 200-600 Hz

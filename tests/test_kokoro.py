@@ -142,20 +142,22 @@ SENTENCES = (
 
 def test_kokoro_speaks_real_sentences_with_exact_timings() -> None:
     engine = KokoroEngine()
-    clip = asyncio.run(engine.synthesize(SENTENCES))
+    segment_audio = asyncio.run(engine.synthesize(SENTENCES))
     asyncio.run(engine.aclose())
-    samples = np.frombuffer(clip.pcm, dtype="<i2")
-    assert len(clip.sentences) == 3 and clip.frames == len(samples)
-    assert clip.sentences[0].start_frame == 0 and clip.sentences[-1].end_frame == len(samples)
+    samples = np.frombuffer(segment_audio.pcm, dtype="<i2")
+    assert len(segment_audio.sentences) == 3 and segment_audio.frames == len(samples)
+    assert segment_audio.sentences[0].start_frame == 0 and segment_audio.sentences[
+        -1
+    ].end_frame == len(samples)
     syllables = [sum(t[-1].isdigit() for t in s.split()) for s in SENTENCES]
-    for timing, count in zip(clip.sentences, syllables, strict=True):
+    for timing, count in zip(segment_audio.sentences, syllables, strict=True):
         audio = samples[timing.start_frame : timing.end_frame]
         seconds = len(audio) / SPOKEN_RATE
         # Mandarin is read at 3 to 7 syllables a second; Kokoro adds up to a second of silence.
         assert count / 7 < seconds < count / 3 + 1.5, (timing.text, seconds)
         voiced = [rms(audio[i : i + 2400]) > 500 for i in range(0, len(audio) - 2400, 2400)]
         assert sum(voiced) >= 0.5 * count / 7 * 10, timing.text  # speech, not silence
-    for a, b in zip(clip.sentences, clip.sentences[1:], strict=False):
+    for a, b in zip(segment_audio.sentences, segment_audio.sentences[1:], strict=False):
         assert a.end_frame == b.start_frame
 
 

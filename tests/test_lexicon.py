@@ -9,8 +9,8 @@ import pytest
 from test_reading import syllables_of
 
 from audiopack.errors import ConfigError
-from audiopack.lexicon import Lexicon, builtin_lexicon, parse_lexicon
-from audiopack.speech import SpeechOptions, load_lexicon, to_speech
+from audiopack.speech.lexicon import Lexicon, builtin_lexicon, parse_lexicon
+from audiopack.speech.sentences import SpeechOptions, load_lexicon, to_speech
 
 HANG = Lexicon((("行长", "航掌"),))
 

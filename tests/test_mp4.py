@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiopack import audio, audio_codec
+from audiopack.audio import codec as audio_codec
+from audiopack.audio import layout as audio
+from audiopack.audio.ffmpeg import decode_to_pcm
 from audiopack.errors import PackError
-from audiopack.ffmpeg import decode_to_pcm
-from audiopack.mp4 import (
+from audiopack.output.mp4 import (
     FRAMES_PER_CHUNK,
     AacTrack,
     adts_with_sizes,

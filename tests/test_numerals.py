@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audiopack.lexicon import Lexicon
-from audiopack.speech import SpeechOptions, to_speech
+from audiopack.speech.lexicon import Lexicon
+from audiopack.speech.sentences import SpeechOptions, to_speech
 
 OFFLINE = SpeechOptions(lexicon=Lexicon())
 EDGE = SpeechOptions(numbers=False, lexicon=Lexicon())

@@ -18,9 +18,9 @@ import pytest
 from pack_fixture import BOOK_FILE, HOSTILE_SCRIPT, make_index, make_pack
 
 from audiopack.errors import PackError
-from audiopack.page import file_url, render_index_html, write_index_html
-from audiopack.serve import PackServer, serve, serve_forever
-from audiopack.texts import format_time
+from audiopack.output.page import file_url, render_index_html, write_index_html
+from audiopack.output.texts import format_time
+from audiopack.serving.server import PackServer, serve, serve_forever
 
 # ---------------------------------------------------------------------------------------------
 # Static checks of the HTML text

@@ -13,11 +13,12 @@ import pytest
 from conftest import ToneEngine, decode, rms, starts_after_silence
 from probe import probe
 
-from audiopack import pieces, pipeline
+from audiopack import pipeline
+from audiopack.audio import pieces
 from audiopack.config import BuildConfig
 from audiopack.errors import PackError
 from audiopack.model import SAMPLE_RATE
-from audiopack.pack import PackFolder
+from audiopack.output.pack import PackFolder
 from audiopack.pipeline import BuildResult
 
 
@@ -167,7 +168,8 @@ def test_lock_held_by_another_process_refuses_and_dies_with_it(tmp_path: Path) -
     out = tmp_path / "pack"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from audiopack.pack import PackFolder\n"
+         "import sys, time; from pathlib import Path\n"
+         "from audiopack.output.pack import PackFolder\n"
          "with PackFolder(Path(sys.argv[1])).locked():\n"
          "    print('held', flush=True); time.sleep(60)", str(out)],
         stdout=subprocess.PIPE, text=True,
@@ -195,7 +197,7 @@ def test_unwritable_pack_folder_says_whether_it_exists(
         raise PermissionError(13, "Permission denied")
 
     # Monkeypatched: a read-only folder is writable for root, and CI runs as root.
-    monkeypatch.setattr("audiopack.pack.os.open", denied)
+    monkeypatch.setattr("audiopack.output.pack.os.open", denied)
     verb = "write to" if exists else "create"
     message = f"cannot {verb} the pack folder .*: Permission denied;"
     with pytest.raises(PackError, match=message), PackFolder(out).locked():
@@ -247,7 +249,7 @@ def test_formats_mp3_only_has_no_book(
 def test_formats_m4b_only_has_no_chapter_files(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:
-    from audiopack.book import read_m4b_chapters
+    from audiopack.output.book import read_m4b_chapters
 
     out = tmp_path / "pack"
     _build(short_script, out, tone_engine, formats="m4b")
@@ -313,10 +315,10 @@ def test_failed_request_stops_the_build_and_keeps_what_was_made(
     from collections.abc import Sequence
 
     from audiopack.errors import SynthesisError
-    from audiopack.model import Clip
+    from audiopack.model import SegmentAudio
 
     class BrokenForOnePoint(ToneEngine):
-        async def synthesize(self, sentences: Sequence[str]) -> Clip:
+        async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
             if any("联系实际" in s for s in sentences):
                 raise SynthesisError("service said no")
             return await super().synthesize(sentences)

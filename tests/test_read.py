@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from audiopack.errors import ManuscriptError
-from audiopack.read import (
+from audiopack.text.read import (
     Block,
     Document,
     load_document,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from audiopack.errors import ConfigError
-from audiopack.lexicon import Lexicon, builtin_lexicon, parse_lexicon
-from audiopack.reading import Reading, Token, read
-from audiopack.speech import SpeechOptions, speech_sentences
+from audiopack.speech.lexicon import Lexicon, builtin_lexicon, parse_lexicon
+from audiopack.speech.reading import Reading, Token, read
+from audiopack.speech.sentences import SpeechOptions, speech_sentences
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -163,8 +163,8 @@ def test_lexicon_characters_get_tone_changes_pinyin_does_not() -> None:
 
 
 def _pinyin(text: str) -> list[str]:
-    from audiopack.lexicon import builtin_lexicon
-    from audiopack.reading import read
+    from audiopack.speech.lexicon import builtin_lexicon
+    from audiopack.speech.reading import read
 
     return [t.pinyin for t in read(text, builtin_lexicon()).tokens if t.pinyin]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from audiopack.lexicon import builtin_lexicon
-from audiopack.reading import is_han
-from audiopack.speech import SpeechOptions, speech_sentences
+from audiopack.speech.lexicon import builtin_lexicon
+from audiopack.speech.reading import is_han
+from audiopack.speech.sentences import SpeechOptions, speech_sentences
 
 SET = Path(__file__).parent / "reading" / "sentences.jsonl"
 #: Share of spans that must be read right (the README gives the current figure).

@@ -11,11 +11,11 @@ from conftest import ToneEngine
 from audiopack import pipeline
 from audiopack.cli import main
 from audiopack.config import BuildConfig
-from audiopack.lexicon import builtin_lexicon
 from audiopack.pipeline import BuildResult
 from audiopack.planning import SpeechMemo
-from audiopack.reading import reading_version
-from audiopack.speech import SpeechOptions, speech_sentences
+from audiopack.speech.lexicon import builtin_lexicon
+from audiopack.speech.reading import reading_version
+from audiopack.speech.sentences import SpeechOptions, speech_sentences
 
 # From tests/corpus/11_xuanjiang_bufen.txt.
 SENTENCE = "必须坚持以人民为中心的创作导向。"

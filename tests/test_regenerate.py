@@ -154,7 +154,7 @@ def test_sigint_midway_keeps_the_old_pack(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_book_chapter_marks_equal_the_index(short_script: Path, tmp_path: Path) -> None:
-    from audiopack.book import read_m4b_chapters
+    from audiopack.output.book import read_m4b_chapters
 
     out = tmp_path / "pack"
     result = CliRunner().invoke(

@@ -19,9 +19,9 @@ import jieba
 import pytest
 from jieba import finalseg
 
-from audiopack import segmenter, word_index
-from audiopack.lexicon import Lexicon, builtin_lexicon, is_pinyin_reading
-from audiopack.read import load_document
+from audiopack.speech import segmenter, word_index
+from audiopack.speech.lexicon import Lexicon, builtin_lexicon, is_pinyin_reading
+from audiopack.text.read import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 MANUSCRIPT_SUFFIXES = {".txt", ".md", ".docx"}

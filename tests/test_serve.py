@@ -20,7 +20,7 @@ import pytest
 from pack_fixture import BOOK_FILE, make_pack
 
 from audiopack.errors import ConfigError, PackError
-from audiopack.serve import (
+from audiopack.serving.server import (
     PackServer,
     content_type,
     lan_address,
@@ -323,9 +323,9 @@ def test_keep_alive_serves_several_requests(server: PackServer, pack: Path) -> N
 def test_requests_logged_without_token(
     server: PackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="audiopack.serve"):
+    with caplog.at_level(logging.INFO, logger="audiopack.serving.server"):
         request(server, f"/{server.token}/index.json")
-    messages = [r.getMessage() for r in caplog.records if r.name == "audiopack.serve"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "audiopack.serving.server"]
     assert any("index.json" in m and "<token>" in m for m in messages)
     assert not any(server.token in m for m in messages)
 
@@ -389,7 +389,7 @@ def test_ctrl_c_stops_without_traceback(pack: Path) -> None:
     code = (
         "import logging, sys\n"
         "from pathlib import Path\n"
-        "from audiopack.serve import serve, serve_forever\n"
+        "from audiopack.serving.server import serve, serve_forever\n"
         "logging.basicConfig(level=logging.INFO)\n"
         "srv = serve(Path(sys.argv[1]), '127.0.0.1', 0)\n"
         "print(srv.url, flush=True)\n"

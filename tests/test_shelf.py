@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from pack_fixture import BOOK_FILE, make_pack
 from test_page import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
+from audiopack.audio.ffmpeg import run_ffmpeg
 from audiopack.cli import main
 from audiopack.errors import PackError
-from audiopack.ffmpeg import run_ffmpeg
-from audiopack.serve import PackServer, serve, serve_forever
-from audiopack.shelf import read_pack
+from audiopack.serving.server import PackServer, serve, serve_forever
+from audiopack.serving.shelf import read_pack
 
 BOOK_MP3 = "第二个学习包.mp3"
 
@@ -297,7 +297,7 @@ def test_shelf_shows_where_the_listener_left_off(server: PackServer) -> None:
 def test_feed_falls_back_to_what_a_pack_has(tmp_path: Path) -> None:
     """A pack without a book file still gets episodes (its chapters), and one without chapter
     files gets its book even when chapters are asked for."""
-    from audiopack.feed import render_feed
+    from audiopack.serving.feed import render_feed
 
     no_book = read_pack(make_pack(tmp_path / "no-book", book=False), "no-book")
     book_only = read_pack(make_pack(tmp_path / "book-only", chapter_files=False), "book-only")

@@ -1,11 +1,11 @@
-"""Unit tests of audiopack.speech: exact spoken forms, splitting, chunking."""
+"""Unit tests of audiopack.speech.sentences: exact spoken forms, splitting, chunking."""
 
 from __future__ import annotations
 
 import pytest
 
-from audiopack.lexicon import Lexicon
-from audiopack.speech import (
+from audiopack.speech.lexicon import Lexicon
+from audiopack.speech.sentences import (
     SpeechOptions,
     SpeechSentence,
     chunk,
@@ -354,9 +354,9 @@ def test_espeak_reads_converted_placeholder_sentence() -> None:
     engine = EspeakEngine()
     spoken = to_speech("请**同志于2024-01-05上午10:30到会，增长3.5%。", ON)
     assert spoken == "请某某同志于二零二四年一月五日上午十点三十分到会，增长百分之三点五。"
-    clip = engine.synthesize_blocking([spoken, to_speech("推进*高质量发展", ON)])
-    assert len(clip.sentences) == 2
-    first, second = clip.sentences
+    audio = engine.synthesize_blocking([spoken, to_speech("推进*高质量发展", ON)])
+    assert len(audio.sentences) == 2
+    first, second = audio.sentences
     seconds = (first.end_frame - first.start_frame) / SAMPLE_RATE
     # ~30 syllables at ~175 wpm: a few seconds, not silence and not spelled-out symbols.
     assert 3.0 < seconds < 15.0, seconds
@@ -372,7 +372,7 @@ def test_character_classes_match_their_definitions() -> None:
     compatibility; ASCII letters and digits; Latin-1 and Latin Extended letters)."""
     import re
 
-    from audiopack import speech
+    from audiopack.speech import sentences as speech
 
     han = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
     latin = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"

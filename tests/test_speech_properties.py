@@ -1,4 +1,4 @@
-"""Property tests of audiopack.speech with hypothesis."""
+"""Property tests of audiopack.speech.sentences with hypothesis."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audiopack.lexicon import Lexicon
-from audiopack.speech import (
+from audiopack.speech.lexicon import Lexicon
+from audiopack.speech.sentences import (
     SPEAKABLE_PUNCTUATION,
     SpeechOptions,
     chunk,

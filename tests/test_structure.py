@@ -9,8 +9,8 @@ import pytest
 from audiopack.errors import ManuscriptError
 from audiopack.model import Chapter, Manuscript, Point
 from audiopack.outline_view import outline_dict, outline_text
-from audiopack.read import Block, Document, markdown_document, text_document
-from audiopack.structure import (
+from audiopack.text.read import Block, Document, markdown_document, text_document
+from audiopack.text.structure import (
     is_heading_line,
     is_numbered,
     load_manuscript,
@@ -550,8 +550,8 @@ def test_outline_dict_shape_and_text() -> None:
 
 
 def test_sign_off_block_closes_a_notice_without_numbered_points() -> None:
-    from audiopack.read import text_document
-    from audiopack.structure import parse
+    from audiopack.text.read import text_document
+    from audiopack.text.structure import parse
 
     text = (
         "关于做好安全生产工作的通知\n各部门：\n现将有关事项通知如下。\n"
@@ -573,8 +573,8 @@ def test_sign_off_block_closes_a_notice_without_numbered_points() -> None:
 
 
 def test_short_last_lines_without_a_sign_off_stay_in_the_section() -> None:
-    from audiopack.read import text_document
-    from audiopack.structure import parse
+    from audiopack.text.read import text_document
+    from audiopack.text.structure import parse
 
     text = "一、总体要求\n坚持稳中求进。\n二、重点任务\n抓好项目建设。\n持续用力\n久久为功\n"
     manuscript = parse(text_document(text), fallback_title="x")

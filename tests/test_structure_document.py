@@ -6,8 +6,8 @@ from pathlib import Path
 
 from audiopack.model import Manuscript
 from audiopack.outline_view import outline_dict
-from audiopack.read import text_document
-from audiopack.structure import parse
+from audiopack.text.read import text_document
+from audiopack.text.structure import parse
 
 LONG = "这是一个比较长的句子，用来确保这一行不会被当作标题或者前置信息来处理。"
 
@@ -153,7 +153,7 @@ def test_split_divides_a_long_chapter_at_its_subsections() -> None:
 
 
 def test_page_shows_the_document_elements() -> None:
-    from audiopack.page import render_index_html
+    from audiopack.output.page import render_index_html
 
     index = {
         "title": "通知",
@@ -168,7 +168,7 @@ def test_page_shows_the_document_elements() -> None:
 
 
 def test_attachment_chapters_get_file_names() -> None:
-    from audiopack.names import chapter_file_stems
+    from audiopack.output.names import chapter_file_stems
 
     stems = chapter_file_stems(p(NOTICE).chapters)
     assert stems == ["01-开场", "02-提高认识", "03-抓好落实", "04-××市安全生产检查办法"]

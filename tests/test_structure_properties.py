@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from audiopack.errors import ManuscriptError
 from audiopack.model import Manuscript
-from audiopack.read import markdown_document, normalize_text, read_text, text_document
-from audiopack.structure import parse, point_title
-from audiopack.structure.lines import is_date_line
+from audiopack.text.read import markdown_document, normalize_text, read_text, text_document
+from audiopack.text.structure import parse, point_title
+from audiopack.text.structure.lines import is_date_line
 
 #: Cannot survive normalisation, so a title equal to it was not taken from the text.
 SENTINEL = "\x00fallback"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from audiopack.model import Manuscript
 from audiopack.outline_view import outline_dict
-from audiopack.read import text_document
-from audiopack.structure import parse
-from audiopack.structure.lines import is_date_line
+from audiopack.text.read import text_document
+from audiopack.text.structure import parse
+from audiopack.text.structure.lines import is_date_line
 
 # 国发〔2023〕16号, its beginning, as copied from
 # http://imasd-velecdom.com/prestashop/show.aspx?ES=41ht5.html (国务院, 2023-10-16).

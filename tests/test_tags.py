@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from probe import probe
 
+from audiopack.audio.ffmpeg import decode_file_to_pcm, run_ffmpeg
 from audiopack.errors import PackError
-from audiopack.ffmpeg import decode_file_to_pcm, run_ffmpeg
-from audiopack.tags import TrackTags, clean_text, tag_m4b, tag_mp3
+from audiopack.output.tags import TrackTags, clean_text, tag_m4b, tag_mp3
 
 CHAPTERS = [
     ("第一点：坚定理想信念", 0, 1200),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from audiopack.model import Clip
+from audiopack.model import SegmentAudio
 
 #: Engines given the reading layer's toned pinyin (their class attribute ``input_form`` says
 #: the same; this table answers without opening the engine).
@@ -18,11 +18,11 @@ EDGE_URL_ENV = "AUDIOPACK_EDGE_URL"
 class Engine(Protocol):
     """A text-to-speech engine.
 
-    ``synthesize`` receives the sentences of one request (speech text, already normalised) and
-    returns one clip of mono PCM at ``sample_rate`` whose ``sentences`` has exactly one timing
-    per input sentence, in order, each covering that sentence's speech (leading/trailing
-    silence may be included; the stitcher trims it). The whole pack is made at the engine's
-    own rate, so nothing is resampled.
+    ``synthesize`` receives the sentences of one segment (one request; speech text, already
+    normalised) and returns its SegmentAudio: mono PCM at ``sample_rate`` whose ``sentences``
+    has exactly one timing per input sentence, in order, each covering that sentence's speech
+    (leading/trailing silence may be included; the stitcher trims it). The whole pack is made
+    at the engine's own rate, so nothing is resampled.
     """
 
     name: str
@@ -32,7 +32,7 @@ class Engine(Protocol):
         """Everything that changes the audio (engine version, voice, rate...), for cache keys."""
         ...
 
-    async def synthesize(self, sentences: Sequence[str]) -> Clip: ...
+    async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio: ...
 
     async def aclose(self) -> None:
         """Release resources (threads, sessions)."""

@@ -22,8 +22,8 @@ import logging
 import math
 from collections.abc import Sequence
 
-from audiopack.audio import MP3_DELAY
-from audiopack.audio_codec import decode_mp3
+from audiopack.audio.codec import decode_mp3
+from audiopack.audio.layout import MP3_DELAY
 from audiopack.engines.edge_alignment import (
     Boundary,
     align_sentences,
@@ -50,7 +50,7 @@ from audiopack.engines.voices import (
     check_voice,
 )
 from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError, ToolError
-from audiopack.model import SAMPLE_RATE, Clip, SentenceTiming
+from audiopack.model import SAMPLE_RATE, SegmentAudio, SentenceTiming
 
 try:
     import edge_tts
@@ -152,13 +152,13 @@ class EdgeEngine:
             "pitch": self.pitch,
         }
 
-    async def synthesize(self, sentences: Sequence[str]) -> Clip:
+    async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
         sentences = list(sentences)
         if self._closed:
             raise SynthesisError("the edge engine is closed")
         text = "".join(sentences)
         if not speakable_key(text):
-            return Clip(b"", tuple(SentenceTiming(s, 0, 0) for s in sentences))
+            return SegmentAudio(b"", tuple(SentenceTiming(s, 0, 0) for s in sentences))
         excerpt = text[:20] + ("…" if len(text) > 20 else "")
         last: BaseException | None = None
         for attempt in range(self.retries):
@@ -175,7 +175,7 @@ class EdgeEngine:
                 log.debug("edge: attempt %d failed", attempt + 1, exc_info=True)
                 last = e
                 continue
-            return self._clip(sentences, pcm, boundaries)
+            return self._segment_audio(sentences, pcm, boundaries)
         assert last is not None
         raise SynthesisError(
             f"edge engine failed after {self.retries} attempt(s): "
@@ -226,7 +226,9 @@ class EdgeEngine:
         pcm = await asyncio.to_thread(_decode, bytes(audio))
         return pcm, boundaries
 
-    def _clip(self, sentences: list[str], pcm: bytes, boundaries: list[Boundary]) -> Clip:
+    def _segment_audio(
+        self, sentences: list[str], pcm: bytes, boundaries: list[Boundary]
+    ) -> SegmentAudio:
         frames = len(pcm) // 2
         timings = align_sentences(sentences, boundaries, frames, pcm)
         if timings is None:
@@ -236,7 +238,7 @@ class EdgeEngine:
                 "".join(sentences)[:20], len(boundaries), len(sentences),
             )  # fmt: skip
             timings = proportional_timings(sentences, frames)
-        return Clip(pcm, timings)
+        return SegmentAudio(pcm, timings)
 
     async def aclose(self) -> None:
         """Nothing is held between requests; later calls to synthesize fail."""

@@ -41,7 +41,7 @@ def speakable_key(text: str) -> str:
 
 
 def proportional_timings(sentences: Sequence[str], frames: int) -> tuple[SentenceTiming, ...]:
-    """Place the sentences over the whole clip in proportion to their characters."""
+    """Place the sentences over the segment's whole audio in proportion to their characters."""
     weights = [max(1, len(speakable_key(s))) for s in sentences]
     total = sum(weights)
     timings: list[SentenceTiming] = []

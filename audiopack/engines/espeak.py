@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from audiopack.engines.espeak_input import SPELLING_VERSION, needs_phoneme_input, to_espeak
 from audiopack.errors import EngineUnavailableError, SynthesisError
-from audiopack.model import Clip, SentenceTiming
+from audiopack.model import SegmentAudio, SentenceTiming
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class EspeakEngine:
             "input": f"pinyin/{SPELLING_VERSION}",
         }
 
-    def synthesize_blocking(self, sentences: Sequence[str]) -> Clip:
+    def synthesize_blocking(self, sentences: Sequence[str]) -> SegmentAudio:
         library = self._library
         with _Library._lock:
             library.set_prosody(self.rate, self.volume, self.pitch)
@@ -195,9 +195,9 @@ class EspeakEngine:
                 timings.append(SentenceTiming(sentence, position, position + frames))
                 pieces.append(pcm)
                 position += frames
-        return Clip(b"".join(pieces), tuple(timings))
+        return SegmentAudio(b"".join(pieces), tuple(timings))
 
-    async def synthesize(self, sentences: Sequence[str]) -> Clip:
+    async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.synthesize_blocking, list(sentences))
 

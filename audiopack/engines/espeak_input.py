@@ -53,7 +53,7 @@ def spell(syllable: str, phonemes_of: Callable[[str], str] | None = None) -> str
 
 
 def to_espeak(reading: str, phonemes_of: Callable[[str], str] | None = None) -> str:
-    """A reading string (see :mod:`audiopack.reading`) as eSpeak NG's input.
+    """A reading string (see :mod:`audiopack.speech.reading`) as eSpeak NG's input.
 
     ``phonemes_of`` gives eSpeak's phonemes of one syllable; without it, eSpeak's own change
     of a third tone before a third tone is not prevented.

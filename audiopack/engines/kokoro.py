@@ -1,7 +1,7 @@
 """The offline neural engine: Kokoro-82M (int8 ONNX) through onnxruntime, Mandarin voices.
 
 It is sent reading strings (``input_form = "pinyin"``: toned syllables and punctuation, see
-:mod:`audiopack.reading`), turns them into Kokoro's phonemes and runs one inference per
+:mod:`audiopack.speech.reading`), turns them into Kokoro's phonemes and runs one inference per
 sentence, so every sentence timing is exact. A sentence too long for the model's 510 tokens
 is cut at its last pause (else between syllables) and the parts joined without a seam.
 
@@ -33,7 +33,7 @@ from audiopack.engines.kokoro_phonemes import MAPPING_VERSION, to_phonemes
 from audiopack.engines.voices import DEFAULT_KOKORO_VOICE, KOKORO_VOICE_SHA256, check_voice
 from audiopack.engines.voices import KOKORO_VOICES as VOICES
 from audiopack.errors import ConfigError, EngineUnavailableError, SynthesisError
-from audiopack.model import Clip, SentenceTiming
+from audiopack.model import SegmentAudio, SentenceTiming
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -153,7 +153,7 @@ class KokoroEngine:
         """Load the model now (else the first sentence does): errors surface here."""
         _Session.get(self._threads)
 
-    def synthesize_blocking(self, sentences: Sequence[str]) -> Clip:
+    def synthesize_blocking(self, sentences: Sequence[str]) -> SegmentAudio:
         session = _Session.get(self._threads)
         pieces: list[Int16s] = []
         timings: list[SentenceTiming] = []
@@ -167,7 +167,7 @@ class KokoroEngine:
             pieces.append(pcm)
             position += len(pcm)
         joined = np.concatenate(pieces) if pieces else np.zeros(0, "<i2")
-        return Clip(joined.tobytes(), tuple(timings))
+        return SegmentAudio(joined.tobytes(), tuple(timings))
 
     def _speak(self, session: _Session, phonemes: str) -> Floats:
         ids = [session.vocab[ch] for ch in phonemes if ch in session.vocab]
@@ -195,7 +195,7 @@ class KokoroEngine:
             raise SynthesisError(f"Kokoro failed on {len(ids)} phonemes: {e}") from e
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 
-    async def synthesize(self, sentences: Sequence[str]) -> Clip:
+    async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.synthesize_blocking, list(sentences))
 

@@ -64,18 +64,35 @@ def _k_weighted(signal: FloatArray, rate: int = SAMPLE_RATE) -> FloatArray:
     """``signal`` through the K-weighting filter, as a recursive filter starting at rest would
     give it, computed in the frequency domain with numpy alone: ``scipy.signal`` takes over
     half a second to import, as long as a whole rebuild after a one-sentence edit."""
-    size = len(signal) + int(_FILTER_TAIL_S * rate)
-    size = 1 << (size - 1).bit_length()
+    size = _fft_size(len(signal) + int(_FILTER_TAIL_S * rate))
     spectrum = np.fft.rfft(signal, size)
     spectrum *= _k_response(size, rate)
     filtered: FloatArray = np.fft.irfft(spectrum, size)[: len(signal)]
     return filtered
 
 
-@functools.lru_cache(maxsize=8)
+#: FFT sizes are multiples of this: pieces of similar length share a size (and a response).
+_FFT_QUANTUM = 1 << 13
+
+
+def _fft_size(minimum: int) -> int:
+    """The smallest multiple of ``_FFT_QUANTUM`` of at least ``minimum`` whose other factors
+    are 2, 3, 5 and 7, which the FFT handles fastest (a power of two may be twice as long)."""
+    multiple = -(-minimum // _FFT_QUANTUM)
+    while True:
+        rest = multiple
+        for factor in (2, 3, 5, 7):
+            while rest % factor == 0:
+                rest //= factor
+        if rest == 1:
+            return multiple * _FFT_QUANTUM
+        multiple += 1
+
+
+@functools.lru_cache(maxsize=32)
 def _k_response(size: int, rate: int) -> ComplexArray:
     """The K-weighting filter's frequency response at the bins of an ``size``-point real FFT
-    (sizes are powers of two, so a build meets only a few)."""
+    (``size`` is even; pieces of similar length share one)."""
     z_inverse = np.exp(-1j * np.pi * np.arange(size // 2 + 1) / (size // 2))
     response = np.ones(size // 2 + 1, dtype=np.complex128)
     for b0, b1, b2, _a0, a1, a2 in _k_weighting(rate):

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from audiopack.speech.word_index import jieba_cache_dir, main_dictionary
+from audiopack.speech.word_index import main_dictionary
 
 __all__ = ["Token", "cut", "tokens"]
 
@@ -76,7 +76,7 @@ def _tokenizer_for_text(text: str, rules: frozenset[str]) -> tuple[Any, set[str]
         (w for w in found if w not in rules and hiding_pattern and hiding_pattern.search(w)),
         key=len,  # a word is decided after the words inside it (极端重要 after 重要)
     )
-    tokenizer = _blank_tokenizer()
+    tokenizer = _blank_tokenizer(dictionary.jieba_dir)
     hidden = set(hiding)
     for word, freq in found.items():
         if word not in hidden:
@@ -117,7 +117,7 @@ def _hiding_pattern(rules: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(w) for w in sorted(rules, key=len, reverse=True)))
 
 
-def _blank_tokenizer() -> Any:
+def _blank_tokenizer(cache_dir: str | None) -> Any:
     """A :class:`jieba.Tokenizer` on an empty dictionary (words are added per text)."""
     import jieba
 
@@ -125,7 +125,7 @@ def _blank_tokenizer() -> Any:
         jieba.setLogLevel(logging.WARNING)  # its start-up banner
     tokenizer = jieba.Tokenizer(str(_empty_dictionary()))
     # jieba keeps a cache of every dictionary it loads; this user's folder, not the shared temp.
-    tokenizer.tmp_dir = jieba_cache_dir()
+    tokenizer.tmp_dir = cache_dir
     tokenizer.initialize()
     return tokenizer
 

@@ -46,15 +46,12 @@ _LOCK = threading.Lock()
 class Dictionary(Protocol):
     """Words of jieba's main dictionary with their frequencies."""
 
-    @property
-    def total(self) -> int:
-        """The sum of all frequencies (jieba's ``total``)."""
-        ...
-
-    @property
-    def max_length(self) -> int:
-        """The length of the longest word."""
-        ...
+    #: The sum of all frequencies (jieba's ``total``).
+    total: int
+    #: The length of the longest word.
+    max_length: int
+    #: This user's folder for jieba's own cache files (:func:`jieba_cache_dir`).
+    jieba_dir: str | None
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
         """The frequency of each of ``words`` that is a dictionary word."""
@@ -137,6 +134,12 @@ def _source() -> _Source:
 
 
 def _open() -> Dictionary:
+    dictionary = _open_dictionary()
+    dictionary.jieba_dir = jieba_cache_dir()
+    return dictionary
+
+
+def _open_dictionary() -> Dictionary:
     source = _source()
     try:
         name = f"words-{source.identity}.sqlite3"
@@ -204,20 +207,13 @@ class _SqliteDictionary:
         )
         try:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-            self._total, self._max_length = int(meta["total"]), int(meta["max_length"])
+            self.total, self.max_length = int(meta["total"]), int(meta["max_length"])
         except (sqlite3.Error, KeyError) as e:
             self._db.close()
             raise sqlite3.DatabaseError(f"not a word index: {e}") from e
         self._known: dict[str, int] = {}
         self._lock = threading.Lock()
-
-    @property
-    def total(self) -> int:
-        return self._total
-
-    @property
-    def max_length(self) -> int:
-        return self._max_length
+        self.jieba_dir: str | None = None
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
         with self._lock:
@@ -244,16 +240,9 @@ class _SqliteDictionary:
 class _MemoryDictionary:
     def __init__(self, words: dict[str, int], total: int) -> None:
         self._words = words
-        self._total = total
-        self._max_length = max(map(len, words), default=1)
-
-    @property
-    def total(self) -> int:
-        return self._total
-
-    @property
-    def max_length(self) -> int:
-        return self._max_length
+        self.total = total
+        self.max_length = max(map(len, words), default=1)
+        self.jieba_dir: str | None = None
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
         return {w: f for w in words if (f := self._words.get(w, 0))}

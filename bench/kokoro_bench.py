@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from manuscripts import edited_text, scaled_text
+from manuscripts import edited_text, fresh_script, scaled_text
 from measure import (
     BENCH,
     DEFAULT_SCRIPT,
@@ -95,10 +95,7 @@ def bench_bare_cold_edit(results: KokoroResults, work: Path, runs: int) -> None:
     text = results.script.read_text("utf-8")
     for run in range(runs):
         folder = work / f"kokoro{run}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        script = folder / results.script.name
-        script.write_text(text, encoding="utf-8")
+        script = fresh_script(folder, results.script.name, text)
         requests = folder / "requests.json"
         requests.write_text(json.dumps(requests_of(script), ensure_ascii=False), "utf-8")
         log(f"kokoro run {run + 1}/{runs}: bare loop")
@@ -119,10 +116,7 @@ def bench_memory(results: KokoroResults, work: Path, source: Path | None) -> Non
     part = source.read_text("utf-8") if source else excerpt(results.script.read_text("utf-8"))
     for size in results.sizes:
         folder = work / f"kokoro-scale{size}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        script = folder / results.script.name
-        script.write_text(scaled_text(part, size), encoding="utf-8")
+        script = fresh_script(folder, results.script.name, scaled_text(part, size))
         log(f"kokoro excerpt ×{size}")
         sample = measure(kokoro_command(script, folder / "pack"), env=env, log_path=folder / "b")
         results.scaling[size] = [sample]

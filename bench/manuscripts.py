@@ -1,10 +1,12 @@
-"""The benchmark's manuscripts: the sample scaled ×N with every copy distinct, and the
-one-point edits."""
+"""The benchmark's manuscripts: the sample scaled ×N with every copy distinct, the
+one-point edits, and the fresh folder each measured build reads its copy from."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 # Words inserted by the one-point edits, a different one per run.
 EDIT_WORDS = ("同时", "并且", "而且", "此外", "另外", "总之", "当然", "确实", "其实", "毕竟")
@@ -93,3 +95,13 @@ def edited_text(text: str, run: int) -> str:
     )
     lines[index] = lines[index].replace("。", f"，{word}。", 1)
     return "\n".join(lines) + "\n"
+
+
+def fresh_script(folder: Path, name: str, text: str) -> Path:
+    """The manuscript ``name`` holding ``text``, alone in ``folder`` (emptied of an earlier
+    run's files): where one measured build starts."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    script = folder / name
+    script.write_text(text, encoding="utf-8")
+    return script

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from manuscripts import edited_text, scaled_text
+from manuscripts import edited_text, fresh_script, scaled_text
 from measure import (
     BENCH,
     DEFAULT_SCRIPT,
@@ -76,10 +76,7 @@ def bench_builds(results: Results, work: Path) -> None:
     text = results.script.read_text("utf-8")
     for run in range(results.runs):
         folder = work / f"run{run}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        script = folder / results.script.name
-        script.write_text(text, encoding="utf-8")
+        script = fresh_script(folder, results.script.name, text)
         pack = folder / "pack"
 
         log(f"run {run + 1}/{results.runs}: bare toolchain")
@@ -109,10 +106,7 @@ def bench_scaling(results: Results, work: Path) -> None:
         samples: list[Sample] = []
         for run in range(results.scaling_runs):
             folder = work / f"scale{size}"
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            script = folder / results.script.name
-            script.write_text(scaled_text(text, size), encoding="utf-8")
+            script = fresh_script(folder, results.script.name, scaled_text(text, size))
             log(f"scaling ×{size}, run {run + 1}/{results.scaling_runs}")
             samples.append(
                 measure(build_command(script, folder / "pack"), env=env, log_path=folder / "build")

@@ -1,17 +1,27 @@
-"""Shared fixtures: a deterministic fake engine and helpers to inspect real audio."""
+"""Shared fixtures: a deterministic fake engine, a build with it, helpers to inspect real
+audio and packs, and commands stopped with Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import math
-from collections.abc import Sequence
+import signal
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from audiopack import pipeline
 from audiopack.audio.ffmpeg import decode_file_to_pcm
+from audiopack.config import BuildConfig
 from audiopack.model import SAMPLE_RATE, SegmentAudio, SentenceTiming
+from audiopack.pipeline import BuildResult
 
 
 class ToneEngine:
@@ -56,6 +66,19 @@ def tone_engine() -> ToneEngine:
     return ToneEngine()
 
 
+def build_pack(script: Path, out: Path, engine: ToneEngine, **kw: Any) -> BuildResult:
+    """A real build of ``script`` into ``out`` with ``engine``; ``kw``: other BuildConfig fields."""
+    config = BuildConfig(manuscript=script, output_dir=out, engine="espeak", **kw)
+    result = pipeline.build(config, engine=engine)
+    assert isinstance(result, BuildResult)
+    return result
+
+
+def read_index(pack: Path) -> Any:
+    """The pack's index.json."""
+    return json.loads((pack / "index.json").read_text("utf-8"))
+
+
 def decode(path: Path) -> np.ndarray:
     """A real decode of an audio file to 24 kHz mono samples."""
     return np.frombuffer(decode_file_to_pcm(str(path)), dtype="<i2")
@@ -95,3 +118,44 @@ def short_script(tmp_path: Path) -> Path:
     path = tmp_path / "体会.txt"
     path.write_text(SHORT_MANUSCRIPT, encoding="utf-8")
     return path
+
+
+def interruptible(command: Sequence[str], **kw: Any) -> subprocess.Popen[Any]:
+    """``command`` started with its output piped, so that Ctrl-C (SIGINT) stops it as it would
+    in a terminal; ``kw``: more ``Popen`` arguments."""
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # a shell's background job starts with SIGINT ignored, and Python keeps it so
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kw,
+    )
+
+
+@dataclass
+class ServerRun:
+    """A server process: the URL it printed first; once stopped, the rest of its output."""
+
+    url: str
+    out: str = ""
+    err: str = ""
+    returncode: int | None = None
+
+
+@contextlib.contextmanager
+def server_until_ctrl_c(command: Sequence[str]) -> Iterator[ServerRun]:
+    """Run the server ``command`` (it prints its URL as its first line) for the block, then
+    press Ctrl-C and keep what it printed and its exit code; on an error it is killed."""
+    proc = interruptible(command, text=True)
+    try:
+        assert proc.stdout is not None
+        run = ServerRun(proc.stdout.readline().strip())
+        yield run
+        proc.send_signal(signal.SIGINT)
+        run.out, run.err = proc.communicate(timeout=30)
+        run.returncode = proc.returncode
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -12,7 +12,7 @@ import av.logging
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import ToneEngine, starts_after_silence
+from conftest import ToneEngine, build_pack, read_index, starts_after_silence
 from mutagen.id3 import ID3
 
 from audiopack import pipeline
@@ -21,14 +21,6 @@ from audiopack.cli import main
 from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
 from audiopack.model import SAMPLE_RATE
-from audiopack.pipeline import BuildResult
-
-
-def build(script: Path, out: Path, engine: ToneEngine, **kw: Any) -> BuildResult:
-    config = BuildConfig(manuscript=script, output_dir=out, engine="espeak", **kw)
-    result = pipeline.build(config, engine=engine)
-    assert isinstance(result, BuildResult)
-    return result
 
 
 def decode_checked(path: Path) -> np.ndarray:
@@ -60,8 +52,8 @@ def test_book_mp3_with_chapter_files_and_m4b(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:
     out = tmp_path / "pack"
-    build(short_script, out, tone_engine, formats="mp3,m4b,book-mp3")
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    build_pack(short_script, out, tone_engine, formats="mp3,m4b,book-mp3")
+    index = read_index(out)
     book = index["book"]
     assert book == {"file": "关于学习的几点体会.m4b", "m4b": "关于学习的几点体会.m4b",
                     "mp3": "关于学习的几点体会.mp3"}  # fmt: skip
@@ -114,8 +106,8 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "pack"
-    build(short_script, out, tone_engine, formats="book-mp3")
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    build_pack(short_script, out, tone_engine, formats="book-mp3")
+    index = read_index(out)
     name = "关于学习的几点体会.mp3"
     assert index["book"] == {"file": name, "mp3": name}
     assert all(c["file"] is None for c in index["chapters"])
@@ -140,11 +132,11 @@ def test_book_mp3_alone_and_edits_copy_without_encoding(
     )
     report = pipeline.plan_build(config, engine=tone_engine)
     assert isinstance(report, pipeline.DryRunReport) and report.changed_files == (name,)
-    result = build(short_script, out, tone_engine, formats="book-mp3")
+    result = build_pack(short_script, out, tone_engine, formats="book-mp3")
     assert name in result.changed and len(encoded) == 1  # one piece encoded, the rest copied
     after = (out / name).read_bytes()
     assert after != before
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    index = read_index(out)
     samples = decode_checked(out / name)
     assert len(samples) / SAMPLE_RATE == pytest.approx(index["duration"], abs=0.001)
     for chapter in index["chapters"]:
@@ -183,7 +175,7 @@ def test_page_plays_the_book_mp3(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:
     out = tmp_path / "pack"
-    build(short_script, out, tone_engine, formats="book-mp3")
+    build_pack(short_script, out, tone_engine, formats="book-mp3")
     page = (out / "index.html").read_text("utf-8")
     data = page.split('id="pack-data">', 1)[1].split("</script>", 1)[0]
     assert json.loads(data)["book"] == quote("关于学习的几点体会.mp3")

@@ -7,23 +7,20 @@ import math
 import wave
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import lameenc
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import ToneEngine, decode, rms, starts_after_silence
+from conftest import ToneEngine, build_pack, decode, read_index, rms, starts_after_silence
 
-from audiopack import housekeeping, pipeline
+from audiopack import housekeeping
 from audiopack.audio import jingles
 from audiopack.cli import main
-from audiopack.config import BuildConfig
 from audiopack.errors import ConfigError
 from audiopack.model import SAMPLE_RATE
 from audiopack.output.book import read_m4b_chapters
-from audiopack.pipeline import BuildResult
 
 INTRO_HZ, OUTRO_HZ, CHIME_HZ = 1000, 1500, 2000  # the tone engine speaks at 200-600 Hz
 
@@ -78,13 +75,6 @@ def jingle_files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def build(script: Path, out: Path, engine: ToneEngine, **kw: Any) -> BuildResult:
-    config = BuildConfig(manuscript=script, output_dir=out, engine="espeak", **kw)
-    result = pipeline.build(config, engine=engine)
-    assert isinstance(result, BuildResult)
-    return result
-
-
 def dominant_hz(samples: np.ndarray) -> float:
     spectrum = np.abs(np.fft.rfft(samples.astype(np.float64) * np.hanning(len(samples))))
     return float(np.argmax(spectrum) * SAMPLE_RATE / len(samples))
@@ -100,8 +90,8 @@ def test_jingles_are_heard_where_the_index_says(
     import pyloudnorm
 
     out = tmp_path / "pack"
-    build(short_script, out, tone_engine, formats="mp3,m4b,book-mp3", **jingle_files)
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    build_pack(short_script, out, tone_engine, formats="mp3,m4b,book-mp3", **jingle_files)
+    index = read_index(out)
     chapters = index["chapters"]
     assert [c["kind"] for c in chapters] == [
         "jingle", "opening", "section", "section", "closing", "jingle"
@@ -185,20 +175,20 @@ def test_jingles_are_cached_and_an_edit_keeps_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "pack"
-    build(short_script, out, tone_engine, chime=jingle_files["chime"])
+    build_pack(short_script, out, tone_engine, chime=jingle_files["chime"])
 
     def no_decoding(*args: object) -> None:
         raise AssertionError("a cached jingle was decoded again")
 
     monkeypatch.setattr(jingles, "decode", no_decoding)
-    assert build(short_script, out, tone_engine, chime=jingle_files["chime"]).changed == ()
+    assert build_pack(short_script, out, tone_engine, chime=jingle_files["chime"]).changed == ()
     assert housekeeping.prune([out], None) == (0, 0)  # the pack's manifest keeps the jingle
     monkeypatch.undo()
     # Other bytes, same name: decoded again, and only the chapters with a chime change.
     write_mp3(jingle_files["chime"], tone(CHIME_HZ, 0.5, 44100), 44100)
-    result = build(short_script, out, tone_engine, chime=jingle_files["chime"])
+    result = build_pack(short_script, out, tone_engine, chime=jingle_files["chime"])
     assert "01-开场.mp3" not in result.changed and "02-提高思想认识.mp3" in result.changed
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    index = read_index(out)
     chime = index["chapters"][1]["points"][0]
     assert chime["end"] - chime["start"] == pytest.approx(0.5, abs=0.02)
 
@@ -208,7 +198,7 @@ def test_a_bad_file_stops_before_any_synthesis(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine, kind: str
 ) -> None:
     out = tmp_path / "pack"
-    build(short_script, out, tone_engine)
+    build_pack(short_script, out, tone_engine)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     calls = len(tone_engine.requests)
     bad = tmp_path / "bad.mp3"
@@ -222,7 +212,7 @@ def test_a_bad_file_stops_before_any_synthesis(
         write_wav(bad, tone(800, 1.0, 44100, amplitude=0.0003), 44100)
     short_script.write_text(short_script.read_text("utf-8") + "新增一段。\n", "utf-8")
     with pytest.raises(ConfigError, match=r"--outro .*bad\.mp3") as caught:
-        build(short_script, out, tone_engine, outro=bad)
+        build_pack(short_script, out, tone_engine, outro=bad)
     assert "\n" not in str(caught.value)
     assert len(tone_engine.requests) == calls  # nothing synthesised
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pack_fixture import BOOK_FILE, HOSTILE_SCRIPT, make_index, make_pack
@@ -258,6 +258,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+_Test = TypeVar("_Test", bound=Callable[..., None])
+
+
+def browser_test(test: _Test) -> _Test:
+    """A test in real Chromium: marked ``browser``, skipped where chromium is not installed."""
+    return needs_chromium(pytest.mark.browser(test))
+
 
 #: Sentence starts per chapter file and chapter starts on the book's timeline, from the fixture.
 _INDEX = make_index()
@@ -369,6 +376,18 @@ def file_page(pack: Path) -> tuple[str, str]:
     return (pack / "index.html").as_uri(), pack.as_uri() + "/"
 
 
+def open_page(phone: Callable[[str], Phone], pack: Path) -> tuple[Phone, Any]:
+    """A phone with the pack's index.html open from disk, and the page."""
+    url, prefix = file_page(pack)
+    p = phone(prefix)
+    return p, p.open(url)
+
+
+def player(page: Any, attribute: str) -> Any:
+    """An attribute of the page's audio element: src, currentTime, playbackRate, error."""
+    return page.evaluate(f"document.getElementById('player').{attribute}")
+
+
 PAUSE_AND_WAIT = """async () => {
   const a = document.getElementById('player');
   a.pause();
@@ -429,8 +448,7 @@ def in_viewport(page: Any, element_id: str) -> bool:
     )
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 @pytest.mark.parametrize("origin", ["file", "http"])
 def test_loads_offline_without_foreign_requests(
     phone: Callable[[str], Phone], packs: dict[str, Path], http_server: PackServer, origin: str
@@ -445,7 +463,7 @@ def test_loads_offline_without_foreign_requests(
     page.wait_for_function("() => document.getElementById('player').readyState >= 1")
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-    assert page.evaluate("document.getElementById('player').error") is None
+    assert player(page, "error") is None
     tap_size = page.evaluate(
         "(() => { const r = document.querySelector('button[data-rate]')"
         ".getBoundingClientRect(); return [r.width, r.height]; })()"
@@ -455,8 +473,7 @@ def test_loads_offline_without_foreign_requests(
     assert p.errors == [] and p.dialogs == []
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 @pytest.mark.parametrize("csp", [True, False], ids=["with-csp", "escaping-alone"])
 def test_hostile_text_does_not_run(
     phone: Callable[[str], Phone], packs: dict[str, Path], tmp_path: Path, csp: bool
@@ -489,12 +506,9 @@ def test_hostile_text_does_not_run(
     assert p.foreign_requests() == []
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 def test_tap_seeks_and_highlights(phone: Callable[[str], Phone], packs: dict[str, Path]) -> None:
-    url, prefix = file_page(packs["full"])
-    p = phone(prefix)
-    page = p.open(url)
+    p, page = open_page(phone, packs["full"])
     page.evaluate(RECORD_SEEKS)
     tap(page, "s-1-2")
     assert current_id(page) == "s-1-2"
@@ -504,31 +518,26 @@ def test_tap_seeks_and_highlights(phone: Callable[[str], Phone], packs: dict[str
     assert abs(seeks[-1] - 2.8) < 0.1, seeks
     state = page.evaluate("window.audiopackPlayer.state()")
     assert state["mode"] == "chapters" and state["chapter"] == 1
-    src = page.evaluate("document.getElementById('player').src")
+    src = player(page, "src")
     assert src.endswith(
         "/02-%E5%9D%9A%E5%AE%9A%E5%85%B1%E4%BA%A7%E4%B8%BB%E4%B9%89%E4%BF%A1%E4%BB%B0%E2%80%A6.mp3"
     )
-    assert page.evaluate("document.getElementById('player').currentTime") >= 2.7
+    assert player(page, "currentTime") >= 2.7
     # Another chapter's sentence, in the file whose name needs quoting ("#", space).
     tap(page, "s-2-1")
     page.wait_for_function("() => Math.abs(window.__seeks[window.__seeks.length - 1] - 1.5) < 0.1")
     page.evaluate(PAUSE_AND_WAIT)
     assert current_id(page) == "s-2-1"
-    assert page.evaluate("document.getElementById('player').error") is None
-    assert page.evaluate("document.getElementById('player').src").endswith(
-        "/03-%E7%BB%93%E6%9D%9F%E8%AF%AD%20%231.mp3"
-    )
+    assert player(page, "error") is None
+    assert player(page, "src").endswith("/03-%E7%BB%93%E6%9D%9F%E8%AF%AD%20%231.mp3")
     assert p.errors == []
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 def test_highlight_follows_time_and_scrolls(
     phone: Callable[[str], Phone], packs: dict[str, Path]
 ) -> None:
-    url, prefix = file_page(packs["full"])
-    p = phone(prefix)
-    page = p.open(url)
+    _, page = open_page(phone, packs["full"])
     tap(page, "s-1-0")
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate(SET_TIME, 2.0) == "s-1-1"
@@ -553,14 +562,11 @@ def test_highlight_follows_time_and_scrolls(
     assert page.locator(".s.cur").get_attribute("aria-current") == "true"
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 def test_highlight_follows_real_playback(
     phone: Callable[[str], Phone], packs: dict[str, Path]
 ) -> None:
-    url, prefix = file_page(packs["full"])
-    p = phone(prefix)
-    page = p.open(url)
+    _, page = open_page(phone, packs["full"])
     tap(page, "s-0-0")
     page.wait_for_function(
         "() => document.getElementById('player').currentTime > 1.5", timeout=15000
@@ -574,14 +580,11 @@ def test_highlight_follows_real_playback(
     assert got != "s-0-0"
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 def test_book_mode_when_no_chapter_files(
     phone: Callable[[str], Phone], packs: dict[str, Path]
 ) -> None:
-    url, prefix = file_page(packs["book-only"])
-    p = phone(prefix)
-    page = p.open(url)
+    p, page = open_page(phone, packs["book-only"])
     assert page.locator("#mode").is_hidden()
     page.evaluate(RECORD_SEEKS)
     tap(page, "s-1-2")
@@ -589,9 +592,7 @@ def test_book_mode_when_no_chapter_files(
     page.wait_for_function("() => window.__seeks.length > 0")
     page.evaluate(PAUSE_AND_WAIT)
     assert abs(page.evaluate("window.__seeks")[-1] - (4.0 + 2.8)) < 0.1
-    assert page.evaluate("document.getElementById('player').src").endswith(
-        "/%E5%AD%A6%E4%B9%A0%E5%8C%85.m4b"
-    )
+    assert player(page, "src").endswith("/%E5%AD%A6%E4%B9%A0%E5%8C%85.m4b")
     assert page.evaluate("window.audiopackPlayer.state().mode") == "book"
     for book_t in (0.5, 3.99, 4.2, 4.6, 7.0, 9.0, 10.6, 11.9):
         c = max(i for i, s in enumerate(CHAPTER_STARTS) if s <= book_t)
@@ -601,14 +602,11 @@ def test_book_mode_when_no_chapter_files(
     assert p.errors == [] and p.foreign_requests() == []
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 def test_toggle_between_chapters_and_book(
     phone: Callable[[str], Phone], packs: dict[str, Path]
 ) -> None:
-    url, prefix = file_page(packs["full"])
-    p = phone(prefix)
-    page = p.open(url)
+    p, page = open_page(phone, packs["full"])
     assert page.locator("#mode").is_visible()
     tap(page, "s-1-1")
     page.evaluate(PAUSE_AND_WAIT)
@@ -616,9 +614,7 @@ def test_toggle_between_chapters_and_book(
     page.locator("#mode").tap()
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate("window.audiopackPlayer.state().mode") == "book"
-    assert page.evaluate("document.getElementById('player').src").endswith(
-        f"/{file_url(BOOK_FILE)}"
-    )
+    assert player(page, "src").endswith(f"/{file_url(BOOK_FILE)}")
     page.wait_for_function(
         "() => Math.abs(document.getElementById('player').currentTime - 6.0) < 0.1"
     )
@@ -635,26 +631,23 @@ def test_toggle_between_chapters_and_book(
     assert p.errors == []
 
 
-@needs_chromium
-@pytest.mark.browser
+@browser_test
 def test_speed_and_position_are_remembered(
     phone: Callable[[str], Phone], packs: dict[str, Path]
 ) -> None:
-    url, prefix = file_page(packs["full"])
-    p = phone(prefix)
-    page = p.open(url)
+    p, page = open_page(phone, packs["full"])
     page.locator('button[data-rate="1.5"]').tap()
-    assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
+    assert player(page, "playbackRate") == 1.5
     tap(page, "s-1-3")
     page.evaluate(PAUSE_AND_WAIT)
-    assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
+    assert player(page, "playbackRate") == 1.5
     assert page.locator('button[data-rate="1.5"]').get_attribute("aria-pressed") == "true"
     page.evaluate(SET_TIME, 4.0)
     page.reload()
     page.wait_for_function("() => window.audiopackPlayer !== undefined")
     page.evaluate(PAUSE_AND_WAIT)
     assert page.evaluate("window.audiopackPlayer.state().chapter") == 1
-    assert abs(page.evaluate("document.getElementById('player').currentTime") - 4.0) < 0.1
+    assert abs(player(page, "currentTime") - 4.0) < 0.1
     assert current_id(page) == "s-1-3"
-    assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
+    assert player(page, "playbackRate") == 1.5
     assert p.errors == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import ToneEngine, decode, rms, starts_after_silence
+from conftest import ToneEngine, build_pack, decode, read_index, rms, starts_after_silence
 from probe import probe
 
 from audiopack import pipeline
@@ -19,14 +18,20 @@ from audiopack.config import BuildConfig
 from audiopack.errors import PackError
 from audiopack.model import SAMPLE_RATE
 from audiopack.output.pack import PackFolder
-from audiopack.pipeline import BuildResult
 
 
-def _build(script: Path, out: Path, engine: ToneEngine, **kw: object) -> BuildResult:
-    config = BuildConfig(manuscript=script, output_dir=out, engine="espeak", **kw)  # type: ignore[arg-type]
-    result = pipeline.build(config, engine=engine)
-    assert isinstance(result, BuildResult)
-    return result
+@pytest.fixture
+def built(short_script: Path, tmp_path: Path, tone_engine: ToneEngine) -> Path:
+    """A pack of the short manuscript, built with the test's tone engine."""
+    out = tmp_path / "pack"
+    build_pack(short_script, out, tone_engine)
+    return out
+
+
+def _edit(script: Path, old: str, new: str) -> None:
+    text = script.read_text("utf-8")
+    assert old in text
+    script.write_text(text.replace(old, new), "utf-8")
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -47,8 +52,8 @@ def test_build_writes_a_true_pack(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:
     out = tmp_path / "pack"
-    result = _build(short_script, out, tone_engine)
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    result = build_pack(short_script, out, tone_engine)
+    index = read_index(out)
     assert result.chapters == len(index["chapters"]) == 4
     assert [c["kind"] for c in index["chapters"]] == ["opening", "section", "section", "closing"]
     assert result.synthesized > 0 and result.reused == 0
@@ -78,48 +83,40 @@ def test_build_writes_a_true_pack(
 
 
 def test_noop_rebuild_writes_nothing(
-    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+    short_script: Path, built: Path, tone_engine: ToneEngine
 ) -> None:
-    out = tmp_path / "pack"
-    _build(short_script, out, tone_engine)
-    before = _snapshot(out)
-    state_before = _state_snapshot(out)
+    before = _snapshot(built)
+    state_before = _state_snapshot(built)
     calls = len(tone_engine.requests)
-    result = _build(short_script, out, tone_engine)
-    assert _state_snapshot(out) == state_before
+    result = build_pack(short_script, built, tone_engine)
+    assert _state_snapshot(built) == state_before
     assert result.synthesized == 0
     assert result.reused > 0
     assert result.changed == ()
     assert len(tone_engine.requests) == calls
-    assert _snapshot(out) == before
+    assert _snapshot(built) == before
 
 
 def test_one_point_edit_touches_one_chapter(
-    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+    short_script: Path, built: Path, tone_engine: ToneEngine
 ) -> None:
-    out = tmp_path / "pack"
-    _build(short_script, out, tone_engine)
-    before = _snapshot(out)
-    short_script.write_text(
-        short_script.read_text("utf-8").replace("不能学用脱节。", "绝不能学用脱节。"), "utf-8"
-    )
-    result = _build(short_script, out, tone_engine)
+    before = _snapshot(built)
+    _edit(short_script, "不能学用脱节。", "绝不能学用脱节。")
+    result = build_pack(short_script, built, tone_engine)
     assert result.synthesized == 1
-    after = _snapshot(out)
+    after = _snapshot(built)
     changed_mp3 = [n for n in after if n.endswith(".mp3") and after[n] != before.get(n)]
     assert changed_mp3 == ["02-提高思想认识.mp3"]
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    index = read_index(built)
     texts = [p["text"] for c in index["chapters"] for p in c["points"]]
     assert any("绝不能学用脱节" in t for t in texts)
 
 
 def test_interrupted_build_keeps_previous_pack(
-    short_script: Path, tmp_path: Path, tone_engine: ToneEngine, monkeypatch: pytest.MonkeyPatch
+    short_script: Path, built: Path, tone_engine: ToneEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "pack"
-    _build(short_script, out, tone_engine)
-    before = _snapshot(out)
-    short_script.write_text(short_script.read_text("utf-8").replace("学习", "研学"), "utf-8")
+    before = _snapshot(built)
+    _edit(short_script, "学习", "研学")
     real = pieces.build_piece
     count = {"n": 0}
 
@@ -131,27 +128,25 @@ def test_interrupted_build_keeps_previous_pack(
 
     monkeypatch.setattr(pieces, "build_piece", flaky)
     with pytest.raises(KeyboardInterrupt):
-        _build(short_script, out, tone_engine)
-    assert _snapshot(out) == before
+        build_pack(short_script, built, tone_engine)
+    assert _snapshot(built) == before
     monkeypatch.setattr(pieces, "build_piece", real)
     synthesized_before = len(tone_engine.requests)
-    result = _build(short_script, out, tone_engine)
+    result = build_pack(short_script, built, tone_engine)
     # Everything was synthesised before the interruption: the rerun only encodes.
     assert result.synthesized == 0
     assert len(tone_engine.requests) == synthesized_before
-    assert "研学" in (out / "index.json").read_text("utf-8")
+    assert "研学" in (built / "index.json").read_text("utf-8")
 
 
 def test_removed_chapter_leaves_no_stale_files(
-    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+    short_script: Path, built: Path, tone_engine: ToneEngine
 ) -> None:
-    out = tmp_path / "pack"
-    _build(short_script, out, tone_engine)
-    (out / "notes.txt").write_text("mine", "utf-8")
+    (built / "notes.txt").write_text("mine", "utf-8")
     text = short_script.read_text("utf-8")
     short_script.write_text(text.split("二、改进学习方法")[0], "utf-8")
-    _build(short_script, out, tone_engine)
-    names = sorted(p.name for p in out.iterdir() if p.is_file())
+    build_pack(short_script, built, tone_engine)
+    names = sorted(p.name for p in built.iterdir() if p.is_file())
     assert not any("改进学习方法" in n for n in names)
     assert "notes.txt" in names  # files audiopack did not make are never touched
 
@@ -161,7 +156,7 @@ def test_second_build_refuses_while_locked(
 ) -> None:
     out = tmp_path / "pack"
     with PackFolder(out).locked(), pytest.raises(PackError, match="another audiopack build"):
-        _build(short_script, out, tone_engine)
+        build_pack(short_script, out, tone_engine)
 
 
 def test_lock_held_by_another_process_refuses_and_dies_with_it(tmp_path: Path) -> None:
@@ -205,42 +200,34 @@ def test_unwritable_pack_folder_says_whether_it_exists(
 
 
 def test_corrupt_cache_entry_is_resynthesised(
-    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
+    short_script: Path, built: Path, tone_engine: ToneEngine
 ) -> None:
-    out = tmp_path / "pack"
-    _build(short_script, out, tone_engine)
-    cache = out / ".audiopack" / "cache"
+    cache = built / ".audiopack" / "cache"
     blobs = sorted(cache.rglob("*.pcm"))
     blobs[0].write_bytes(blobs[0].read_bytes()[:100])
     for piece in cache.rglob("*.mp3"):  # force the pieces to be rebuilt from segments
         piece.unlink()
-    result = _build(short_script, out, tone_engine)
+    result = build_pack(short_script, built, tone_engine)
     assert result.synthesized == 1
 
 
-def test_dry_run_changes_nothing(
-    short_script: Path, tmp_path: Path, tone_engine: ToneEngine
-) -> None:
-    out = tmp_path / "pack"
-    _build(short_script, out, tone_engine)
-    before = _snapshot(out)
-    short_script.write_text(
-        short_script.read_text("utf-8").replace("方法得当", "方法正确"), "utf-8"
-    )
-    config = BuildConfig(manuscript=short_script, output_dir=out, engine="espeak")
+def test_dry_run_changes_nothing(short_script: Path, built: Path, tone_engine: ToneEngine) -> None:
+    before = _snapshot(built)
+    _edit(short_script, "方法得当", "方法正确")
+    config = BuildConfig(manuscript=short_script, output_dir=built, engine="espeak")
     report = pipeline.plan_build(config, engine=tone_engine)
     assert isinstance(report, pipeline.DryRunReport)
     assert len(report.to_synthesize) == 1 and "方法正确" in report.to_synthesize[0]
     assert report.changed_files == ("03-改进学习方法.mp3", "关于学习的几点体会.m4b")
-    assert _snapshot(out) == before
+    assert _snapshot(built) == before
 
 
 def test_formats_mp3_only_has_no_book(
     short_script: Path, tmp_path: Path, tone_engine: ToneEngine
 ) -> None:
     out = tmp_path / "pack"
-    _build(short_script, out, tone_engine, formats="mp3")
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    build_pack(short_script, out, tone_engine, formats="mp3")
+    index = read_index(out)
     assert index["book"] is None
     assert not list(out.glob("*.m4b"))
     assert os.path.exists(out / index["chapters"][0]["file"])
@@ -252,8 +239,8 @@ def test_formats_m4b_only_has_no_chapter_files(
     from audiopack.output.book import read_m4b_chapters
 
     out = tmp_path / "pack"
-    _build(short_script, out, tone_engine, formats="m4b")
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    build_pack(short_script, out, tone_engine, formats="m4b")
+    index = read_index(out)
     assert all(c["file"] is None for c in index["chapters"])
     assert not list(out.glob("*.mp3")) and not list(out.glob("*.lrc"))
     marks = read_m4b_chapters(out / index["book"]["file"])
@@ -273,7 +260,9 @@ def test_lrc_encoding_cover_and_shared_cache(
     Image.new("RGB", (300, 200), (10, 120, 200)).save(cover)
     shared = tmp_path / "shared-cache"
     first = tmp_path / "a"
-    _build(short_script, first, tone_engine, lrc_encoding="gb18030", cover=cover, cache_dir=shared)
+    build_pack(
+        short_script, first, tone_engine, lrc_encoding="gb18030", cover=cover, cache_dir=shared
+    )
     lrc = next(first.glob("02-*.lrc")).read_bytes()
     assert "学习是干部成长的阶梯".encode("gb18030") in lrc
     apic = ID3(next(first.glob("02-*.mp3"))).getall("APIC")[0]
@@ -281,7 +270,7 @@ def test_lrc_encoding_cover_and_shared_cache(
     assert Image.open(first / "cover.jpg").size[0] >= 200
     assert not (first / ".audiopack" / "cache").exists()  # the shared cache was used
     calls = len(tone_engine.requests)
-    second = _build(short_script, tmp_path / "b", tone_engine, cache_dir=shared)
+    second = build_pack(short_script, tmp_path / "b", tone_engine, cache_dir=shared)
     assert second.synthesized == 0 and len(tone_engine.requests) == calls
 
 
@@ -294,8 +283,8 @@ def test_long_chapters_keep_their_marks_in_every_chapter_list(
     script = tmp_path / "long.txt"
     script.write_text("长章节测试\n" + sections, "utf-8")
     out = tmp_path / "pack"
-    _build(script, out, tone_engine, formats="m4b")
-    index = json.loads((out / "index.json").read_text("utf-8"))
+    build_pack(script, out, tone_engine, formats="m4b")
+    index = read_index(out)
     assert min(c["end"] - c["start"] for c in index["chapters"]) > 90
     found = probe(out / index["book"]["file"])
     # A damaged QuickTime chapter track shows as "Referenced QT chapter track not found" (and
@@ -325,8 +314,8 @@ def test_failed_request_stops_the_build_and_keeps_what_was_made(
 
     out = tmp_path / "pack"
     with pytest.raises(SynthesisError, match=r"chapter 2, point 3 \(二要坚持联系实际\)"):
-        _build(short_script, out, BrokenForOnePoint())
+        build_pack(short_script, out, BrokenForOnePoint())
     assert not (out / "index.json").exists()
-    result = _build(short_script, out, tone_engine)
+    result = build_pack(short_script, out, tone_engine)
     total = result.synthesized + result.reused
     assert result.reused > 0 and result.synthesized < total  # the rerun continued

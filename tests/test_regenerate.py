@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHORT_MANUSCRIPT, ToneEngine
+from conftest import SHORT_MANUSCRIPT, ToneEngine, interruptible
 
 from audiopack import pipeline
 from audiopack.cli import main
@@ -124,14 +124,7 @@ def test_sigint_midway_keeps_the_old_pack(tmp_path: Path) -> None:
     script.write_text(
         "\n".join(line + "（修订）" if line else line for line in sample.splitlines()), "utf-8"
     )
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        # a shell's background job starts with SIGINT ignored, and Python keeps it so
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    process = interruptible(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     cache = out / ".audiopack" / "cache"
     before = len(list(cache.rglob("*.mp3")))
     deadline = time.monotonic() + 60

@@ -7,9 +7,7 @@ import ipaddress
 import logging
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
+from conftest import server_until_ctrl_c
 from pack_fixture import BOOK_FILE, make_pack
 
 from audiopack.errors import ConfigError, PackError
@@ -396,32 +395,16 @@ def test_ctrl_c_stops_without_traceback(pack: Path) -> None:
         "serve_forever(srv)\n"
         "print('bye', flush=True)\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(pack)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # a shell's background job starts with SIGINT ignored, and Python keeps it so
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        parts = urlsplit(url)
+    with server_until_ctrl_c([sys.executable, "-c", code, str(pack)]) as run:
+        parts = urlsplit(run.url)
         conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
         conn.request("GET", parts.path)
         assert conn.getresponse().status == 200
         conn.close()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
-    assert "KeyboardInterrupt" not in err
-    assert out.strip() == "bye"
+    assert run.returncode == 0, run.err
+    assert "Traceback" not in run.err
+    assert "KeyboardInterrupt" not in run.err
+    assert run.out.strip() == "bye"
 
 
 def test_qr_text() -> None:

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 import feedparser
 import pytest
 from click.testing import CliRunner
+from conftest import server_until_ctrl_c
 from pack_fixture import BOOK_FILE, make_pack
 from test_page import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
@@ -313,30 +314,17 @@ def test_feed_falls_back_to_what_a_pack_has(tmp_path: Path) -> None:
 
 def test_cli_serves_the_shelf_and_stops_on_ctrl_c(shelf: Path) -> None:
     """``audiopack serve output``: the URL is the first line on stdout, then the QR code."""
-    import signal
-    import subprocess
     import sys
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "audiopack", "serve", str(shelf), "--host", "127.0.0.1",
-         "--port", "0", "--feed-items", "chapter"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        url = urlsplit(proc.stdout.readline().strip())
+    command = [sys.executable, "-m", "audiopack", "serve", str(shelf), "--host", "127.0.0.1",
+               "--port", "0", "--feed-items", "chapter"]  # fmt: skip
+    with server_until_ctrl_c(command) as run:
+        url = urlsplit(run.url)
         assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.path.endswith("/")
         resp, body = get(url.port or 80, url.path)
         assert resp.status == 200 and body.decode().count('<li class="pack">') == 2
         feed = feedparser.parse(get(url.port or 80, url.path + "feed.xml")[1])
         assert len(feed.entries) == 6
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    assert "█" in out or "▀" in out  # the QR code
-    assert "Traceback" not in err
+    assert run.returncode == 0, run.err
+    assert "█" in run.out or "▀" in run.out  # the QR code
+    assert "Traceback" not in run.err

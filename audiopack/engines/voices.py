@@ -49,15 +49,6 @@ def check_voice(voice: str, known: Iterable[VoiceInfo]) -> None:
 #: Kokoro-82M's Mandarin voices shipped in ``audiopack/data/kokoro`` (from the npm package
 #: kokoro-js 1.2.1, Apache-2.0; see the NOTICE there), with the SHA-256 of each file. zf_xiaoni
 #: is left out: it is known to be hard to understand.
-KOKORO_VOICES: tuple[VoiceInfo, ...] = (
-    VoiceInfo("zf_xiaobei", "Female", "zh-CN", "Kokoro-82M, offline"),
-    VoiceInfo("zf_xiaoxiao", "Female", "zh-CN", "Kokoro-82M, offline"),
-    VoiceInfo("zf_xiaoyi", "Female", "zh-CN", "Kokoro-82M, offline"),
-    VoiceInfo("zm_yunjian", "Male", "zh-CN", "Kokoro-82M, offline"),
-    VoiceInfo("zm_yunxi", "Male", "zh-CN", "Kokoro-82M, offline"),
-    VoiceInfo("zm_yunxia", "Male", "zh-CN", "Kokoro-82M, offline"),
-    VoiceInfo("zm_yunyang", "Male", "zh-CN", "Kokoro-82M, offline"),
-)
 KOKORO_VOICE_SHA256 = {
     "zf_xiaobei": "5dde6e1c9c4f12c8b327bc29c0cee361a23b52b952c04636858ba637ec66e640",
     "zf_xiaoxiao": "03adb5d5e3ddd88b047954e974e651cb0a4b524c985057e5d872e962c7be1169",
@@ -67,6 +58,11 @@ KOKORO_VOICE_SHA256 = {
     "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
     "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
 }
+#: Kokoro's voice names say the gender: "zf_" female, "zm_" male.
+KOKORO_VOICES: tuple[VoiceInfo, ...] = tuple(
+    VoiceInfo(name, "Female" if name.startswith("zf_") else "Male", "zh-CN", "Kokoro-82M, offline")
+    for name in KOKORO_VOICE_SHA256
+)
 #: The Edge voice used unless --voice names another.
 DEFAULT_EDGE_VOICE = "zh-CN-YunyangNeural"
 #: The Kokoro voice used when none is given: the one the listening check (bench/listen.py,

@@ -146,6 +146,9 @@ def _open_dictionary() -> Dictionary:
     except (OSError, ImportError) as e:
         log.debug("jieba's dictionary file cannot be read (%s); loading it in memory", e)
         return _MemoryDictionary(*_parse())
+    # Folders in order of preference, each read or built before the next is looked at: the
+    # shared temp folder (where another user could have left a file) only as a last resort.
+    parsed: tuple[dict[str, int], int] | None = None
     for folder in cache_folders():
         path = folder / "jieba" / name
         if path.is_file():
@@ -153,14 +156,13 @@ def _open_dictionary() -> Dictionary:
                 return _SqliteDictionary(path)
             except sqlite3.Error as e:
                 log.debug("word index %s unreadable (%s); building it again", path, e)
-    words, total = _parse()
-    for folder in cache_folders():
-        path = folder / "jieba" / name
+        parsed = parsed or _parse()
         try:
-            _build(path, words, total)
+            _build(path, *parsed)
             return _SqliteDictionary(path)
         except (OSError, sqlite3.Error) as e:
             log.debug("cannot build the word index in %s: %s", path.parent, e)
+    words, total = parsed or _parse()
     return _MemoryDictionary(words, total)
 
 

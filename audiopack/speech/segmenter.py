@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -27,14 +26,10 @@ from audiopack.speech.word_index import main_dictionary
 
 __all__ = ["Token", "cut", "tokens"]
 
-log = logging.getLogger(__name__)
-
 #: What jieba's ``cut`` hands to its dictionary route: runs of these, everything else apart.
 _BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+")
 #: A private-use character, standing for the rest of the dictionary's total frequency.
 _PADDING = "\U000f0000"
-
-_SETUP_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -119,15 +114,20 @@ def _hiding_pattern(rules: frozenset[str]) -> re.Pattern[str] | None:
 
 def _blank_tokenizer(cache_dir: str | None) -> Any:
     """A :class:`jieba.Tokenizer` on an empty dictionary (words are added per text)."""
-    import jieba
-
-    with _SETUP_LOCK:
-        jieba.setLogLevel(logging.WARNING)  # its start-up banner
-    tokenizer = jieba.Tokenizer(str(_empty_dictionary()))
+    tokenizer = _jieba().Tokenizer(str(_empty_dictionary()))
     # jieba keeps a cache of every dictionary it loads; this user's folder, not the shared temp.
     tokenizer.tmp_dir = cache_dir
     tokenizer.initialize()
     return tokenizer
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    """jieba, its start-up banner silenced once."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
 
 
 @lru_cache(maxsize=1)

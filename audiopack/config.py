@@ -76,7 +76,8 @@ class BuildConfig:
     lrc_encoding: str = "utf-8"
     artist: str = "audiopack"
     mp3_bitrate_k: int = 64
-    aac_bitrate_k: int = 48
+    #: The M4B's AAC quality (FFmpeg's ``-q:a`` scale): about 55 to 60 kbps for speech.
+    aac_quality: float = 0.9
     #: --split: "auto", "off" or minutes of estimated speech above which a chapter is divided.
     split: str = "auto"
     #: --read-boilerplate: speak the 版头, 附注 and 版记 of an official document too.

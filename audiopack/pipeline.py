@@ -53,7 +53,7 @@ def codecs_for(config: BuildConfig, rate: int = SAMPLE_RATE) -> tuple[audio_code
     if config.format_set & {"mp3", "book-mp3"}:
         wanted.append(audio_codec.mp3_codec(config.mp3_bitrate_k, rate))
     if "m4b" in config.format_set:
-        wanted.append(audio_codec.aac_codec(config.aac_bitrate_k, rate))
+        wanted.append(audio_codec.aac_codec(config.aac_quality, rate))
     return tuple(wanted)
 
 

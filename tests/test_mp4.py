@@ -46,7 +46,7 @@ def adts(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     rng = np.random.default_rng(5)
     samples = (rng.standard_normal(audio.aligned_length(30_000)) * 2000).astype("<i2")
     path = tmp_path_factory.mktemp("mp4") / "part.aac"
-    audio_codec.encode_pcm(samples, [(audio_codec.aac_codec(48), path)])
+    audio_codec.encode_pcm(samples, [(audio_codec.aac_codec(0.9), path)])
     return path.read_bytes()
 
 

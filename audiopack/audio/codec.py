@@ -23,10 +23,13 @@ if TYPE_CHECKING:  # numpy.typing costs 20 ms to import: a tenth of a no-op rebu
     Int16Array = npt.NDArray[np.int16]
 
 
+_FF_QP2LAMBDA = 118
+
+
 @dataclass(frozen=True)
 class Codec:
-    """One output encoding of pieces: ``mp3`` (LAME through lameenc) or ``aac`` (FFmpeg's
-    native AAC encoder through PyAV), at a constant bitrate.
+    """One output encoding of pieces: ``mp3`` (LAME through lameenc) at a constant bitrate,
+    or ``aac`` (FFmpeg's native AAC encoder through PyAV) at a variable-bitrate quality.
 
     Both encoders run in-process on the encoding threads (they release the GIL): an ffmpeg
     process per piece spends as much CPU handing frames between its own threads as LAME
@@ -34,31 +37,34 @@ class Codec:
     """
 
     suffix: str
-    bitrate_k: int
+    #: MP3: the constant bitrate in kbps. AAC: FFmpeg's quality scale (``-q:a``), where a
+    #: constant bitrate would spend a quarter more time on rate control for a worse result.
+    level: float
     #: Samples per second, in and out: the engine's own rate (no resampling).
     rate: int = SAMPLE_RATE
 
     @property
     def tag(self) -> str:
         """What decides the encoded bytes: part of every piece's cache key."""
-        settings = {"mp3": "lame cbr q7", "aac": "lavc aac fast nopns notns"}[self.suffix]
-        return f"{self.suffix}:{self.bitrate_k}k@{self.rate} {settings}"
+        if self.suffix == "mp3":
+            return f"mp3:{self.level:g}k@{self.rate} lame cbr q7"
+        return f"aac:q{self.level:g}@{self.rate} lavc aac fast nopns notns vbr"
 
 
 def mp3_codec(bitrate_k: int, rate: int = SAMPLE_RATE) -> Codec:
     return Codec("mp3", bitrate_k, rate)
 
 
-def aac_codec(bitrate_k: int, rate: int = SAMPLE_RATE) -> Codec:
-    return Codec("aac", bitrate_k, rate)
+def aac_codec(quality: float, rate: int = SAMPLE_RATE) -> Codec:
+    return Codec("aac", quality, rate)
 
 
-def _encode_mp3(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
+def _encode_mp3(samples: Int16Array, bitrate_k: float, rate: int) -> bytes:
     """Raw MPEG-2 layer III frames (no Xing header, no tags) at ``rate`` (16 to 24 kHz)."""
     import lameenc
 
     encoder = lameenc.Encoder()
-    encoder.set_bit_rate(bitrate_k)
+    encoder.set_bit_rate(int(bitrate_k))
     encoder.set_in_sample_rate(rate)
     encoder.set_out_sample_rate(rate)  # LAME would resample at low bitrates
     encoder.set_channels(1)
@@ -66,8 +72,8 @@ def _encode_mp3(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
     return bytes(encoder.encode(samples.tobytes()) + encoder.flush())
 
 
-def _encode_aac(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
-    """ADTS AAC-LC frames at ``rate``."""
+def _encode_aac(samples: Int16Array, quality: float, rate: int) -> bytes:
+    """ADTS AAC-LC frames at ``rate``, variable bitrate at FFmpeg's ``quality`` (``-q:a``)."""
     import io
     from fractions import Fraction
 
@@ -77,13 +83,20 @@ def _encode_aac(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
     with av.open(buffer, "w", format="adts") as container:
         # The fast coder is four times quicker than twoloop, and noise substitution and
         # temporal shaping add little to speech at this bitrate: a third of the time.
+        # FFmpeg's quality scale is global_quality in units of FF_QP2LAMBDA, with the
+        # qscale flag (what ``-q:a`` sets).
         stream = container.add_stream(
             "aac",
             rate=rate,
             layout="mono",
-            options={"aac_coder": "fast", "aac_pns": "0", "aac_tns": "0"},
+            options={
+                "aac_coder": "fast",
+                "aac_pns": "0",
+                "aac_tns": "0",
+                "flags": "+qscale",
+                "global_quality": str(round(quality * _FF_QP2LAMBDA)),
+            },
         )
-        stream.bit_rate = bitrate_k * 1000
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(samples).reshape(1, -1), format="s16", layout="mono"
         )
@@ -97,7 +110,7 @@ def _encode_aac(samples: Int16Array, bitrate_k: int, rate: int) -> bytes:
     return buffer.getvalue()
 
 
-_ENCODERS: dict[str, Callable[[Int16Array, int, int], bytes]] = {
+_ENCODERS: dict[str, Callable[[Int16Array, float, int], bytes]] = {
     "mp3": _encode_mp3,
     "aac": _encode_aac,
 }
@@ -107,7 +120,7 @@ def encode_pcm(samples: Int16Array, outputs: Sequence[tuple[Codec, Path]]) -> No
     """Encode PCM into each (codec, path); each file appears atomically."""
     for codec, path in outputs:
         try:
-            data = _ENCODERS[codec.suffix](samples, codec.bitrate_k, codec.rate)
+            data = _ENCODERS[codec.suffix](samples, codec.level, codec.rate)
         except Exception as e:  # the encoders raise their own types (av.FFmpegError, ...)
             raise ToolError(f"cannot encode {codec.suffix.upper()} audio: {e}") from e
         atomic_write_bytes(path, data, durable=False)

@@ -192,7 +192,19 @@ def _descriptor(tag: int, body: bytes) -> bytes:
                   0x80 | (size >> 7) & 0x7F, size & 0x7F]) + body  # fmt: skip
 
 
-def _esds(stream: AacTrack, max_frame: int, bitrate: int) -> bytes:
+def _peak_bitrate(sizes: Any, sample_rate: int) -> int:
+    """The most bits per second over any one-second run of frames (the AAC is VBR)."""
+    import numpy as np
+
+    window = max(1, round(sample_rate / FRAME_SAMPLES))
+    if len(sizes) <= window:
+        return round(int(sizes.sum()) * 8 * sample_rate / (FRAME_SAMPLES * window))
+    totals = np.cumsum(np.concatenate(([0], sizes)))
+    most = int((totals[window:] - totals[:-window]).max())
+    return round(most * 8 * sample_rate / (FRAME_SAMPLES * window))
+
+
+def _esds(stream: AacTrack, max_frame: int, bitrate: int, max_bitrate: int) -> bytes:
     rate_index = ADTS_RATES.index(stream.sample_rate)
     audio_config = struct.pack(
         ">H", (stream.object_type << 11) | (rate_index << 7) | (stream.channels << 3)
@@ -201,7 +213,7 @@ def _esds(stream: AacTrack, max_frame: int, bitrate: int) -> bytes:
         0x04,
         struct.pack(">BB", 0x40, 0x15)  # MPEG-4 audio, audio stream
         + max_frame.to_bytes(3, "big")
-        + struct.pack(">II", bitrate, bitrate)
+        + struct.pack(">II", max_bitrate, bitrate)
         + _descriptor(0x05, audio_config),
     )
     es = _descriptor(0x03, struct.pack(">HB", 1, 0) + decoder_config + _descriptor(0x06, b"\x02"))
@@ -297,6 +309,7 @@ def write_m4b_file(
     audio_bytes = int(sizes.sum())
     seconds = media_duration / track.sample_rate
     bitrate = round(audio_bytes * 8 / seconds) if seconds else 0
+    max_bitrate = max(bitrate, _peak_bitrate(sizes, track.sample_rate))
     mdat_size = 8 + sum(len(t) for t in texts) + audio_bytes
     wide_mdat = mdat_size > 0xFFFFFFFF
     ftyp = _box(b"ftyp", b"M4B ", struct.pack(">I", 0x200), b"M4B M4A isomiso2")
@@ -307,7 +320,7 @@ def write_m4b_file(
             _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _box(
                 b"mp4a", b"\0" * 6, struct.pack(">H", 1), b"\0" * 8,
                 struct.pack(">HHHHI", track.channels, 16, 0, 0, track.sample_rate << 16),
-                _esds(track, int(sizes.max()), bitrate),
+                _esds(track, int(sizes.max()), bitrate, max_bitrate),
             )),
             _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(sizes), FRAME_SAMPLES)),
             _stsc([int(count) for count in chunk_counts]),

@@ -114,11 +114,12 @@ def test_vectorised_loudness_matches_pyloudnorm() -> None:
 def test_k_weighting_matches_scipys_recursive_filter() -> None:
     from scipy.signal import sosfilt
 
-    for rate in (22_050, 24_000):
-        signal = np.random.default_rng(3).standard_normal(50_000)
-        signal[:2000] = 0.0  # the filter starts at rest, as sosfilt's does
-        expected = sosfilt(loudness._k_weighting(rate), signal)
-        assert np.allclose(loudness._k_weighted(signal, rate), expected, atol=1e-9)
+    for rate, length in [(22_050, 50_000), (24_000, 200_003), (24_000, 900), (44_100, 70_000)]:
+        signal = np.random.default_rng(3).standard_normal(length)  # one block, or several
+        expected = sosfilt(loudness._k_weighting(rate), signal)  # starting at rest
+        filtered = loudness._k_weighted(signal, rate)
+        assert filtered.shape == signal.shape
+        assert np.allclose(filtered, expected, rtol=0, atol=1e-12)
 
 
 def test_requests_are_cut_in_the_middle_of_gaps() -> None:

@@ -55,46 +55,49 @@ def _k_weighting(rate: int = SAMPLE_RATE) -> FloatArray:
                      _biquad("high_pass", 0.0, 0.5, 38.0, rate)])  # fmt: skip
 
 
-#: Zeros after the signal before the FFT, so the filter's decaying response does not wrap
-#: around onto the start (both sections settle within milliseconds at 38 Hz and above).
-_FILTER_TAIL_S = 0.25
+#: Block length of the overlap-save FFT filter: one size for every piece, so the filter's
+#: response is computed once per sample rate.
+_BLOCK = 1 << 15
+#: How long the K-weighting's impulse response lasts before it is negligible (below 1e-19
+#: of its start at speech rates): each block carries this much of the signal before it.
+_FILTER_MEMORY_S = 0.19
 
 
 def _k_weighted(signal: FloatArray, rate: int = SAMPLE_RATE) -> FloatArray:
     """``signal`` through the K-weighting filter, as a recursive filter starting at rest would
-    give it, computed in the frequency domain with numpy alone: ``scipy.signal`` takes over
-    half a second to import, as long as a whole rebuild after a one-sentence edit."""
-    size = _fft_size(len(signal) + int(_FILTER_TAIL_S * rate))
-    spectrum = np.fft.rfft(signal, size)
-    spectrum *= _k_response(size, rate)
-    filtered: FloatArray = np.fft.irfft(spectrum, size)[: len(signal)]
-    return filtered
+    give it, by overlap-save FFT convolution with numpy alone: ``scipy.signal`` takes over
+    half a second to import, as long as a whole rebuild after a one-sentence edit.
+
+    The blocks are transformed together, and every piece uses the same block length, so
+    the filter's response is computed once (an FFT the length of each piece would need a
+    response per length, which cost more than the filtering).
+    """
+    memory = _memory(rate)
+    step = _BLOCK - memory
+    count = len(signal)
+    blocks = max(1, -(-count // step))
+    padded = np.zeros(memory + blocks * step, dtype=np.float64)
+    padded[memory : memory + count] = signal
+    framed = np.lib.stride_tricks.as_strided(
+        padded, (blocks, _BLOCK), (step * padded.itemsize, padded.itemsize), writeable=False
+    )
+    spectrum = np.fft.rfft(framed, axis=1)
+    spectrum *= _k_response(rate)
+    filtered: FloatArray = np.fft.irfft(spectrum, _BLOCK, axis=1)[:, memory:].reshape(-1)
+    return filtered[:count]
 
 
-#: FFT sizes are multiples of this: pieces of similar length share a size (and a response).
-_FFT_QUANTUM = 1 << 13
+def _memory(rate: int) -> int:
+    """Samples of the past each block carries: the filter's memory, rounded up to 1024."""
+    return 1024 * -(-int(_FILTER_MEMORY_S * rate) // 1024)
 
 
-def _fft_size(minimum: int) -> int:
-    """The smallest multiple of ``_FFT_QUANTUM`` of at least ``minimum`` whose other factors
-    are 2, 3, 5 and 7, which the FFT handles fastest (a power of two may be twice as long)."""
-    multiple = -(-minimum // _FFT_QUANTUM)
-    while True:
-        rest = multiple
-        for factor in (2, 3, 5, 7):
-            while rest % factor == 0:
-                rest //= factor
-        if rest == 1:
-            return multiple * _FFT_QUANTUM
-        multiple += 1
-
-
-@functools.lru_cache(maxsize=32)
-def _k_response(size: int, rate: int) -> ComplexArray:
-    """The K-weighting filter's frequency response at the bins of an ``size``-point real FFT
-    (``size`` is even; pieces of similar length share one)."""
-    z_inverse = np.exp(-1j * np.pi * np.arange(size // 2 + 1) / (size // 2))
-    response = np.ones(size // 2 + 1, dtype=np.complex128)
+@functools.lru_cache(maxsize=4)
+def _k_response(rate: int) -> ComplexArray:
+    """The K-weighting filter's frequency response at the bins of a ``_BLOCK``-point real
+    FFT (its impulse response wraps around the block only after it has died away)."""
+    z_inverse = np.exp(-1j * np.pi * np.arange(_BLOCK // 2 + 1) / (_BLOCK // 2))
+    response = np.ones(_BLOCK // 2 + 1, dtype=np.complex128)
     for b0, b1, b2, _a0, a1, a2 in _k_weighting(rate):
         response *= (b0 + z_inverse * (b1 + z_inverse * b2)) / (
             1 + z_inverse * (a1 + z_inverse * a2)

@@ -147,6 +147,8 @@ def main() -> None:
     # numpy's OpenBLAS would start a thread pool per core on import. A user's setting wins.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    # What a command imports on its way lives as long as the process: walk it less often.
+    gc.set_threshold(max(gc.get_threshold()[0], 20_000), *gc.get_threshold()[1:])
     # Few glibc malloc arenas (M_ARENA_MAX): the encoding threads free numpy buffers of a few
     # hundred kilobytes per piece, and per-thread arenas would keep them, fragmented, so a long
     # book's resident memory would creep up piece after piece.

@@ -61,14 +61,17 @@ class Reading:
 def reading_version() -> str:
     """A hash of the code that decides readings, for the speech memo's key: any change to a
     rule re-decides every sentence (a hand-kept number would be forgotten). The lexicon has
-    its own fingerprint. jieba's and pypinyin's versions count too: their dictionaries decide."""
-    from importlib import metadata, resources
+    its own fingerprint. Which jieba and pypinyin are installed counts too: their dictionaries
+    decide."""
+    from importlib import resources
+
+    from audiopack.speech.word_index import package_identity
 
     digest = hashlib.sha256()
     for name in _DECIDING_MODULES:
         digest.update(resources.files("audiopack.speech").joinpath(name).read_bytes())
     for package in ("jieba", "pypinyin"):
-        digest.update(f"{package}={metadata.version(package)}".encode())
+        digest.update(package_identity(package).encode())
     return digest.hexdigest()[:16]
 
 

@@ -27,7 +27,13 @@ from typing import Any, Protocol
 from audiopack.atomic import atomic_path
 from audiopack.usercache import cache_folders
 
-__all__ = ["Dictionary", "jieba_cache_dir", "main_dictionary", "pypinyin_reading"]
+__all__ = [
+    "Dictionary",
+    "jieba_cache_dir",
+    "main_dictionary",
+    "package_identity",
+    "pypinyin_reading",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,17 @@ class Dictionary(Protocol):
         ...
 
 
+def package_identity(name: str) -> str:
+    """Which install of package ``name`` this is (its ``__init__``'s path, size and time):
+    it changes with every install or upgrade, and is found without importing the package or
+    ``importlib.metadata`` (each costs more than a small rebuild's reading)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return f"{name}:absent"
+    stat = os.stat(spec.origin)
+    return f"{name}:{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def pypinyin_reading(han: str) -> tuple[str, ...]:
     """pypinyin's toned syllables of ``han`` (Han characters), one per character: numeric
     tones with 5 for the neutral tone (``"银行"`` → ``("yin2", "hang2")``)."""
@@ -94,10 +111,8 @@ class _Source:
 
     @property
     def identity(self) -> str:
-        from importlib import metadata
-
         stat = self.path.stat()
-        pinyin = metadata.version("pypinyin")
+        pinyin = package_identity("pypinyin")
         key = f"{_FORMAT}:{self.path}:{stat.st_size}:{stat.st_mtime_ns}:{pinyin}"
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 

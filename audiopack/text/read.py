@@ -71,18 +71,22 @@ def normalize_text(text: str) -> str:
     space-like character becomes one ordinary space per character, tabs are kept.
     """
     text = _LINE_BREAKS.sub("\n", text)
-    kept: list[str] = []
-    for ch in text:
-        if ch in "\n\t":
-            kept.append(ch)
-            continue
+    lines = text.translate(_cleaning_table(set(text))).split("\n")
+    return "\n".join(line.strip(" \t") for line in lines)
+
+
+def _cleaning_table(characters: set[str]) -> dict[int, str | None]:
+    """What :func:`normalize_text` does to each of ``characters``, for ``str.translate``:
+    a text has far fewer distinct characters than characters."""
+    table: dict[int, str | None] = {}
+    for ch in characters - {"\n", "\t"}:
         category = unicodedata.category(ch)
         # Cc = control chars, Cf = zero-width / BOM / bidi marks: invisible, never spoken.
         if category in ("Cc", "Cf", "Cs"):
-            continue
-        kept.append(" " if category == "Zs" else ch)
-    lines = "".join(kept).split("\n")
-    return "\n".join(line.strip(" \t") for line in lines)
+            table[ord(ch)] = None
+        elif category == "Zs":
+            table[ord(ch)] = " "
+    return table
 
 
 def text_document(text: str, source: str = "<text>") -> Document:

@@ -123,3 +123,30 @@ def test_parse_adts_refuses_what_is_not_one_stream(adts: bytes) -> None:
         parse_adts(adts[:-3])
     with pytest.raises(PackError, match="no AAC audio"):
         parse_adts(b"")
+
+
+def test_esds_gives_the_average_and_the_one_second_peak_bitrate(tmp_path: Path) -> None:
+    # A VBR track: quiet frames, then one second of loud ones (22050 Hz: 22 frames a second).
+    rng = np.random.default_rng(11)
+    rate = 22_050
+    quiet = np.zeros(rate * 3)
+    loud = rng.standard_normal(rate) * 8000
+    samples = np.concatenate([quiet + rng.standard_normal(len(quiet)) * 20, loud, quiet])
+    path = tmp_path / "vbr.aac"
+    pcm = samples[: audio.aligned_length(len(samples))].astype("<i2")
+    audio_codec.encode_pcm(pcm, [(audio_codec.aac_codec(0.9, rate), path)])
+    stream = parse_adts(path.read_bytes())
+    dest = tmp_path / "book.m4b"
+    write_m4b_file(dest, AacTrack.of(stream), [stream.raw], [("一", 0, 1000)])
+    data = dest.read_bytes()
+    start, end = _path(data, b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd")
+    esds = data.index(b"esds", start, end)
+    config = data.index(b"\x04", esds + 12)  # DecoderConfigDescriptor
+    body = config + 5  # tag and four length bytes
+    max_bitrate, average = struct.unpack(">II", data[body + 5 : body + 13])
+    seconds = len(stream.sizes) * 1024 / rate
+    assert average == round(sum(stream.sizes) * 8 / seconds)
+    window = round(rate / 1024)
+    peak = max(sum(stream.sizes[i : i + window]) for i in range(len(stream.sizes) - window + 1))
+    assert max_bitrate == round(peak * 8 * rate / (1024 * window))
+    assert max_bitrate > 1.5 * average  # the loud second stands out

@@ -33,7 +33,8 @@ __all__ = ["Reading", "Token", "WordReadings", "as_text", "read", "reading_versi
 
 #: The modules whose code decides readings: their source is the reading layer's version.
 _DECIDING_MODULES = (
-    "reading.py", "reading_rules.py", "reading_tones.py", "segmenter.py", "word_index.py"
+    "reading.py", "reading_rules.py", "reading_tones.py", "segmenter.py", "word_index.py",
+    "word_route.py",
 )  # fmt: skip
 
 #: Marks shown in the reading string as themselves (pauses for the engine).

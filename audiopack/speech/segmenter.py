@@ -1,10 +1,12 @@
 """jieba word segmentation in which the lexicon's rule words are words where jieba allows it.
 
-Each text is cut by a private :class:`jieba.Tokenizer` that holds only the dictionary words
-the text contains (from :mod:`audiopack.speech.word_index`) with their frequencies, and a padding
-word that brings its total to the whole dictionary's: jieba's route through a text looks up
-nothing but the text's own substrings, so this cuts exactly as the whole dictionary would,
-without loading it. Only jieba's public API is used (``add_word``, ``suggest_freq``, ``cut``).
+Each text is cut by a private word table (:class:`audiopack.speech.word_route.WordTable`,
+jieba's algorithm without jieba) that holds only the dictionary words the text contains (from
+:mod:`audiopack.speech.word_index`) with their frequencies, and a padding word that brings its
+total to the whole dictionary's: jieba's route through a text looks up nothing but the text's
+own substrings, so this cuts exactly as the whole dictionary would, without loading it. The
+table is filled as a :class:`jieba.Tokenizer` would be through ``add_word``, ``suggest_freq``
+and ``cut``.
 
 Rule words are added with the frequency that makes them one token where jieba's statistics
 allow, and a dictionary word that merely *contains* a rule word and would hide it
@@ -15,14 +17,12 @@ is never made up again by jieba's HMM from single characters.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from audiopack.speech.word_index import main_dictionary
+from audiopack.speech.word_route import WordTable
 
 __all__ = ["Token", "cut", "tokens"]
 
@@ -51,9 +51,9 @@ def tokens(text: str, words: frozenset[str]) -> list[Token]:
     text = text.replace(_PADDING, " ")
     if not text:
         return []
-    tokenizer, known, dropped = _tokenizer_for_text(text, words)
+    table, known, dropped = _table_for_text(text, words)
     result: list[Token] = []
-    for word in tokenizer.cut(text, HMM=True):
+    for word in table.cut(text, hmm=True):
         if word in dropped:  # only jieba's HMM can make it: split it back
             result.extend(Token(ch, ch in known) for ch in word)
         else:
@@ -61,8 +61,8 @@ def tokens(text: str, words: frozenset[str]) -> list[Token]:
     return result
 
 
-def _tokenizer_for_text(text: str, rules: frozenset[str]) -> tuple[Any, set[str], set[str]]:
-    """A tokenizer for ``text``, the words it knows, and the dictionary words it left out."""
+def _table_for_text(text: str, rules: frozenset[str]) -> tuple[WordTable, set[str], set[str]]:
+    """A word table for ``text``, the words it knows, and the dictionary words it left out."""
     dictionary = main_dictionary()
     present = _substrings(text, max(dictionary.max_length, max(map(len, rules), default=1)))
     found = dictionary.frequencies(present)
@@ -71,27 +71,27 @@ def _tokenizer_for_text(text: str, rules: frozenset[str]) -> tuple[Any, set[str]
         (w for w in found if w not in rules and hiding_pattern and hiding_pattern.search(w)),
         key=len,  # a word is decided after the words inside it (极端重要 after 重要)
     )
-    tokenizer = _blank_tokenizer(dictionary.jieba_dir)
+    table = WordTable(dictionary)
     hidden = set(hiding)
     for word, freq in found.items():
         if word not in hidden:
-            tokenizer.add_word(word, freq)
-    tokenizer.add_word(_PADDING, max(1, dictionary.total - tokenizer.total))
+            table.add_word(word, freq)
+    table.add_word(_PADDING, max(1, dictionary.total - table.total))
     known = {w for w in found if w not in hidden}
     for word in sorted(rules & present):
         # A word jieba does not know gets the frequency that makes it one token on its own; a
         # much higher one would also win against context ("行长期" would become "行长|期").
-        freq = max(found.get(word, 0), tokenizer.suggest_freq(word, tune=False), 1)
-        tokenizer.add_word(word, freq)
+        freq = max(found.get(word, 0), table.suggest_freq(word), 1)
+        table.add_word(word, freq)
         known.add(word)
     dropped: set[str] = set()
     for word in hiding:
-        if rules.isdisjoint(tokenizer.cut(word, HMM=False)):
-            tokenizer.add_word(word, found[word])
+        if rules.isdisjoint(table.cut(word, hmm=False)):
+            table.add_word(word, found[word])
             known.add(word)
         else:
             dropped.add(word)
-    return tokenizer, known, dropped
+    return table, known, dropped
 
 
 def _substrings(text: str, longest: int) -> set[str]:
@@ -110,26 +110,3 @@ def _hiding_pattern(rules: frozenset[str]) -> re.Pattern[str] | None:
     if not rules:
         return None
     return re.compile("|".join(re.escape(w) for w in sorted(rules, key=len, reverse=True)))
-
-
-def _blank_tokenizer(cache_dir: str | None) -> Any:
-    """A :class:`jieba.Tokenizer` on an empty dictionary (words are added per text)."""
-    tokenizer = _jieba().Tokenizer(str(_empty_dictionary()))
-    # jieba keeps a cache of every dictionary it loads; this user's folder, not the shared temp.
-    tokenizer.tmp_dir = cache_dir
-    tokenizer.initialize()
-    return tokenizer
-
-
-@lru_cache(maxsize=1)
-def _jieba() -> Any:
-    """jieba, its start-up banner silenced once."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-@lru_cache(maxsize=1)
-def _empty_dictionary() -> Any:
-    return resources.files("audiopack").joinpath("data/jieba-empty.txt")

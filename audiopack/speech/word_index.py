@@ -1,12 +1,14 @@
 """jieba's main dictionary as a read-only SQLite index, so a process looks up only the words a
 text touches instead of loading the whole dictionary (every word and prefix, seconds of CPU);
-with it, pypinyin's readings of the dictionary's most frequent words, so a process whose words
-are all there never loads pypinyin's phrase tables either.
+with it, the tables of jieba's HMM for unknown words (looked up character by character), so a
+process with the index never imports jieba; and pypinyin's readings of the dictionary's most
+frequent words, so a process whose words are all there never loads pypinyin's phrase tables.
 
-The index is built once per jieba dictionary and pypinyin version, in this user's cache folder,
-from jieba's own parser (:meth:`jieba.Tokenizer.gen_pfdict`): it holds exactly the words,
-frequencies and total that jieba itself would load. If it can be neither built nor read, the
-dictionary is loaded into memory instead: the same words, only slower.
+The index is built once per jieba and pypinyin install, in this user's cache folder, from
+jieba's own parser (:meth:`jieba.Tokenizer.gen_pfdict`) and ``jieba.finalseg``'s tables: it
+holds exactly the words, frequencies, total and probabilities that jieba itself would load. If
+it can be neither built nor read, the dictionary is loaded into memory instead: the same words,
+only slower.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,7 +31,6 @@ from audiopack.usercache import cache_folders
 
 __all__ = [
     "Dictionary",
-    "jieba_cache_dir",
     "main_dictionary",
     "package_identity",
     "pypinyin_reading",
@@ -38,10 +39,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Changes whenever the index's tables change: older files are then ignored.
-_FORMAT = 2
+_FORMAT = 3
 #: How many of the most frequent dictionary words have their reading in the index: most words
 #: of running text, for about a second of pypinyin when the index is built.
 _READ_WORDS = 40_000
+#: The HMM's states, in the order of the emission table's columns.
+_STATES = "BMES"
 #: SQLite's default limit on the parameters of one statement is 999 in older builds.
 _BATCH = 900
 
@@ -50,14 +53,27 @@ _LOCK = threading.Lock()
 
 
 class Dictionary(Protocol):
-    """Words of jieba's main dictionary with their frequencies."""
+    """Words of jieba's main dictionary with their frequencies, and the tables of its HMM
+    (:class:`audiopack.speech.word_route.HiddenMarkovModel`)."""
 
     #: The sum of all frequencies (jieba's ``total``).
     total: int
     #: The length of the longest word.
     max_length: int
-    #: This user's folder for jieba's own cache files (:func:`jieba_cache_dir`).
-    jieba_dir: str | None
+
+    @property
+    def start(self) -> Mapping[str, float]:
+        """The log probability of each state (B, M, E, S) starting a run."""
+        ...
+
+    @property
+    def trans(self) -> Mapping[str, Mapping[str, float]]:
+        """The log probability of state ``next`` following ``state``: ``trans[state][next]``."""
+        ...
+
+    def emissions(self, chars: Collection[str]) -> Mapping[str, Mapping[str, float]]:
+        """For each of ``chars`` the HMM knows, its log probability by state."""
+        ...
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
         """The frequency of each of ``words`` that is a dictionary word."""
@@ -112,8 +128,8 @@ class _Source:
     @property
     def identity(self) -> str:
         stat = self.path.stat()
-        pinyin = package_identity("pypinyin")
-        key = f"{_FORMAT}:{self.path}:{stat.st_size}:{stat.st_mtime_ns}:{pinyin}"
+        packages = ":".join(map(package_identity, ("jieba", "pypinyin")))
+        key = f"{_FORMAT}:{self.path}:{stat.st_size}:{stat.st_mtime_ns}:{packages}"
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -122,23 +138,8 @@ def main_dictionary() -> Dictionary:
     global _DICTIONARY
     with _LOCK:
         if _DICTIONARY is None:
-            _DICTIONARY = _open()
+            _DICTIONARY = _open_dictionary()
         return _DICTIONARY
-
-
-def jieba_cache_dir() -> str | None:
-    """This user's folder for jieba's own cache files. jieba's default, the shared temp folder,
-    is shared by every user of the machine: once one has written a cache file there, another
-    can neither read it (mode 0600) nor replace it, and gets a traceback on stderr every run."""
-    for folder in cache_folders():
-        path = folder / "jieba"
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(path, os.W_OK):
-            return str(path)
-    return None
 
 
 def _source() -> _Source:
@@ -146,12 +147,6 @@ def _source() -> _Source:
     if spec is None or spec.origin is None:
         raise ImportError("jieba is not installed")
     return _Source(Path(spec.origin).parent / "dict.txt")
-
-
-def _open() -> Dictionary:
-    dictionary = _open_dictionary()
-    dictionary.jieba_dir = jieba_cache_dir()
-    return dictionary
 
 
 def _open_dictionary() -> Dictionary:
@@ -190,6 +185,30 @@ def _parse() -> tuple[dict[str, int], int]:
     return {word: freq for word, freq in entries.items() if freq}, int(total)
 
 
+@dataclass(frozen=True)
+class _HmmTables:
+    """jieba.finalseg's tables: ``emit`` by character, then state."""
+
+    start: dict[str, float]
+    trans: dict[str, dict[str, float]]
+    emit: dict[str, dict[str, float]]
+
+
+@lru_cache(maxsize=1)
+def _hmm_tables() -> _HmmTables:
+    from jieba import finalseg
+
+    emit: dict[str, dict[str, float]] = {}
+    for state, table in finalseg.emit_P.items():
+        for ch, logp in table.items():
+            emit.setdefault(ch, {})[state] = logp
+    return _HmmTables(
+        {state: float(p) for state, p in finalseg.start_P.items()},
+        {state: dict(following) for state, following in finalseg.trans_P.items()},
+        emit,
+    )
+
+
 def _build(path: Path, words: dict[str, int], total: int) -> None:
     log.info("building the word index %s (once per jieba dictionary)", path)
     with atomic_path(path, durable=False) as temporary, closing(sqlite3.connect(temporary)) as db:
@@ -202,6 +221,7 @@ def _build(path: Path, words: dict[str, int], total: int) -> None:
             "INSERT INTO meta VALUES (?, ?)",
             [("total", total), ("max_length", max(map(len, words), default=1))],
         )
+        _build_hmm(db, _hmm_tables())
         db.execute("CREATE TABLE readings (word TEXT PRIMARY KEY, syllables TEXT) WITHOUT ROWID")
         frequent = sorted(words, key=lambda w: (-words[w], w))
         read = [w for w in frequent if all(map(_is_cjk, w))][:_READ_WORDS]
@@ -210,6 +230,26 @@ def _build(path: Path, words: dict[str, int], total: int) -> None:
             sorted((w, " ".join(pypinyin_reading(w))) for w in read),
         )
         db.commit()
+
+
+def _build_hmm(db: sqlite3.Connection, tables: _HmmTables) -> None:
+    """The HMM's tables: a state row per transition (``next`` empty for the start), and the
+    emissions by character, NULL where jieba has none for the state."""
+    db.execute(
+        "CREATE TABLE hmm (state TEXT, next TEXT, logp REAL NOT NULL, PRIMARY KEY (state, next))"
+    )
+    db.executemany("INSERT INTO hmm VALUES (?, '', ?)", sorted(tables.start.items()))
+    db.executemany(
+        "INSERT INTO hmm VALUES (?, ?, ?)",
+        sorted((s, n, p) for s, following in tables.trans.items() for n, p in following.items()),
+    )
+    db.execute(
+        "CREATE TABLE emit (ch TEXT PRIMARY KEY, b REAL, m REAL, e REAL, s REAL) WITHOUT ROWID"
+    )
+    db.executemany(
+        "INSERT INTO emit VALUES (?, ?, ?, ?, ?)",
+        sorted((ch, *(by_state.get(s) for s in _STATES)) for ch, by_state in tables.emit.items()),
+    )
 
 
 def _is_cjk(ch: str) -> bool:
@@ -225,12 +265,19 @@ class _SqliteDictionary:
         try:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
             self.total, self.max_length = int(meta["total"]), int(meta["max_length"])
+            self.start: dict[str, float] = {}
+            self.trans: dict[str, dict[str, float]] = {}
+            for state, following, logp in self._db.execute("SELECT state, next, logp FROM hmm"):
+                if following:
+                    self.trans.setdefault(state, {})[following] = logp
+                else:
+                    self.start[state] = logp
         except (sqlite3.Error, KeyError) as e:
             self._db.close()
             raise sqlite3.DatabaseError(f"not a word index: {e}") from e
         self._known: dict[str, int] = {}
+        self._emitted: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
-        self.jieba_dir: str | None = None
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
         with self._lock:
@@ -243,6 +290,21 @@ class _SqliteDictionary:
                 for word in batch:
                     self._known[word] = found.get(word, 0)
             return {w: f for w in words if (f := self._known[w])}
+
+    def emissions(self, chars: Collection[str]) -> dict[str, dict[str, float]]:
+        with self._lock:
+            missing = [ch for ch in chars if ch not in self._emitted]
+            for batch in _batches(missing):
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT ch, b, m, e, s FROM emit WHERE ch IN ({marks})"
+                rows = self._db.execute(query, batch)
+                found = {
+                    ch: {s: p for s, p in zip(_STATES, logps, strict=True) if p is not None}
+                    for ch, *logps in rows
+                }
+                for ch in batch:
+                    self._emitted[ch] = found.get(ch, {})
+            return {ch: by_state for ch in chars if (by_state := self._emitted[ch])}
 
     def reading(self, han: str) -> tuple[str, ...]:
         with self._lock:
@@ -259,10 +321,15 @@ class _MemoryDictionary:
         self._words = words
         self.total = total
         self.max_length = max(map(len, words), default=1)
-        self.jieba_dir: str | None = None
+        self._hmm = _hmm_tables()
+        self.start = self._hmm.start
+        self.trans = self._hmm.trans
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
         return {w: f for w in words if (f := self._words.get(w, 0))}
+
+    def emissions(self, chars: Collection[str]) -> dict[str, dict[str, float]]:
+        return {ch: by_state for ch in chars if (by_state := self._hmm.emit.get(ch))}
 
     def reading(self, han: str) -> tuple[str, ...]:
         return pypinyin_reading(han)

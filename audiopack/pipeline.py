@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import hashlib
 import json
 import logging
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from audiopack.atomic import atomic_write_text
 from audiopack.audio import codec as audio_codec
@@ -21,10 +24,13 @@ from audiopack.engines import Engine
 from audiopack.model import SAMPLE_RATE, Manuscript
 from audiopack.output.assemble import Cover, PackContext, assemble, audio_files
 from audiopack.output.pack import STATE_DIR, PackFolder
-from audiopack.planning import Pauses, PiecePlan, SpeechMemo, make_plan
+from audiopack.planning import BuildPlan, Pauses, PiecePlan, SegmentPlan, SpeechMemo, make_plan
 from audiopack.results import BuildResult, DryRunReport
 from audiopack.speech.sentences import SpeechOptions
 from audiopack.synthesize import NullProgress, Progress, synthesize_all
+
+if TYPE_CHECKING:
+    from audiopack.engines.factory import EngineChoice
 
 log = logging.getLogger(__name__)
 
@@ -147,58 +153,118 @@ async def _prepare(
     choice = EngineChoice(engine_override) if engine_override else await open_engine(config)
     engine = choice.engine
     try:
-        fingerprint = engine.fingerprint()
         options = speech_options(config, engine.name, getattr(engine, "input_form", "text"))
         codecs = codecs_for(config, engine.sample_rate)
         memo = _load_memo(config, options)
-        plan = make_plan(manuscript, fingerprint, memo, _pauses(config), codecs, engine.sample_rate)
-        jingles = jingle_pieces(config, codecs, engine.sample_rate)
-        plan = with_jingles(plan, jingles)
-        if memo.changed and not dry_run:
-            _save_memo(config, memo)
+        planning = functools.partial(
+            make_plan, manuscript, engine.fingerprint(), memo, _pauses(config), codecs,
+            engine.sample_rate,
+        )  # fmt: skip
         root = cache_root(config)
-        fallback = {"fallback": choice.fallback_reason} if choice.fallback_reason else {}
-        folder = PackFolder(config.pack_dir)
-        ctx = PackContext(
-            config=config,
-            plan=plan,
-            segments=Store(root, "segments"),
-            pieces=Store(root, "pieces"),
-            codecs=codecs,
-            folder=folder,
-            engine_info={"name": engine.name, **fingerprint, **fallback},
-            source=_source_info(config.manuscript),
-            cover=Cover(config, manuscript.title, folder),
-            year=str(datetime.date.today().year),
-        )
-        if not dry_run:  # before any synthesis: a bad file stops the build here
-            prepare_jingles(config, jingles, ctx.pieces, codecs, plan.sample_rate)
-        missing_pieces, to_synth, reused = _missing(ctx)
+        segments, pieces = Store(root, "segments"), Store(root, "pieces")
+        jingles = jingle_pieces(config, codecs, engine.sample_rate)
         if dry_run:
+            plan = with_jingles(planning(), jingles)
+            ctx = _context(config, manuscript, plan, (segments, pieces), codecs, choice)
+            missing_pieces, to_synth, reused = _missing(ctx)
             return _dry_run(ctx, missing_pieces, to_synth, reused, engine.name)
-        encoder = PieceEncoder(
-            ctx.segments,
-            ctx.pieces,
-            ctx.codecs,
-            missing_pieces,
-            {s.key for s in to_synth},
-            plan.sample_rate,
-        )
+        # Before any synthesis: a bad file stops the build here.
+        prepare_jingles(config, jingles, pieces, codecs, engine.sample_rate)
+        encoder = PieceEncoder(segments, pieces, codecs, engine.sample_rate)
         try:
-            report = await synthesize_all(
-                engine,
-                to_synth,
-                ctx.segments,
-                config.jobs,
-                progress,
-                on_stored=encoder.segment_stored,
+            plan, synthesized = await _plan_and_synthesize(
+                planning, engine, segments, encoder, config.jobs, progress
             )
         except BaseException:
             encoder.abort()
             raise
+        if memo.changed:
+            _save_memo(config, memo)
+        plan = with_jingles(plan, jingles)
+        ctx = _context(config, manuscript, plan, (segments, pieces), codecs, choice)
     finally:
         await engine.aclose()
-    return ctx, encoder, report.synthesized, reused, choice.fallback_reason
+    return ctx, encoder, synthesized, len(plan.segments) - synthesized, choice.fallback_reason
+
+
+def _context(
+    config: BuildConfig,
+    manuscript: Manuscript,
+    plan: BuildPlan,
+    stores: tuple[Store, Store],
+    codecs: tuple[audio_codec.Codec, ...],
+    choice: EngineChoice,
+) -> PackContext:
+    fallback = {"fallback": choice.fallback_reason} if choice.fallback_reason else {}
+    folder = PackFolder(config.pack_dir)
+    return PackContext(
+        config=config,
+        plan=plan,
+        segments=stores[0],
+        pieces=stores[1],
+        codecs=codecs,
+        folder=folder,
+        engine_info={"name": choice.engine.name, **plan.engine, **fallback},
+        source=_source_info(config.manuscript),
+        cover=Cover(config, manuscript.title, folder),
+        year=str(datetime.date.today().year),
+    )
+
+
+async def _plan_and_synthesize(
+    planning: Callable[..., BuildPlan],
+    engine: Engine,
+    segments: Store,
+    encoder: PieceEncoder,
+    jobs: int,
+    progress: Progress,
+) -> tuple[BuildPlan, int]:
+    """Plan on a worker thread and synthesise the missing speech of each piece as soon as the
+    piece is planned: the first requests run while the rest of the text is still being read.
+    Each piece goes to ``encoder`` with the segments it waits for."""
+    loop = asyncio.get_running_loop()
+    planned: asyncio.Queue[PiecePlan | None] = asyncio.Queue()
+    stop = threading.Event()
+
+    def tell(piece: PiecePlan) -> None:
+        if stop.is_set():  # synthesis failed or was interrupted: planning on is wasted
+            raise _PlanningStopped
+        loop.call_soon_threadsafe(planned.put_nowait, piece)
+
+    plan_task = asyncio.ensure_future(asyncio.to_thread(planning, on_piece=tell))
+    plan_task.add_done_callback(lambda _: planned.put_nowait(None))
+    requested: set[str] = set()
+    stored: set[str] = set()
+    seen: set[str] = set()
+
+    async def requests() -> AsyncIterator[SegmentPlan]:
+        while (piece := await planned.get()) is not None:
+            if piece.key in seen or piece_ready(encoder.pieces, piece, encoder.codecs):
+                continue
+            seen.add(piece.key)
+            for segment in piece.segments:
+                if segment.key not in requested and segments.meta(segment.key, verify=True) is None:
+                    requested.add(segment.key)
+                    yield segment
+            encoder.add(piece, {s.key for s in piece.segments if s.key in requested} - stored)
+
+    def on_stored(key: str) -> None:
+        stored.add(key)
+        encoder.segment_stored(key)
+
+    try:
+        report = await synthesize_all(engine, requests(), segments, jobs, progress, on_stored)
+    except BaseException:
+        stop.set()
+        await asyncio.wait({plan_task})  # the worker thread cannot be cancelled: let it end
+        if not plan_task.cancelled():
+            plan_task.exception()  # seen: the error being raised is the one to report
+        raise
+    return await plan_task, report.synthesized
+
+
+class _PlanningStopped(Exception):
+    """Ends the planning thread early when the build is already failing."""
 
 
 def _dry_run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -219,22 +220,27 @@ def make_plan(
     speech: SpeechOptions | SpeechMemo,
     pauses: Pauses,
     codecs: tuple[Codec, ...],
-    sample_rate: int = SAMPLE_RATE,
+    rate: int = SAMPLE_RATE,
+    on_piece: Callable[[PiecePlan], None] | None = None,
 ) -> BuildPlan:
+    """The plan of ``manuscript``; ``on_piece`` is told of every piece as soon as it is
+    planned, so that its speech can be synthesised while the rest is being planned."""
     memo = speech if isinstance(speech, SpeechMemo) else SpeechMemo(speech)
     stems = chapter_file_stems(manuscript.chapters)
     chapters = []
     for number, (chapter, stem) in enumerate(zip(manuscript.chapters, stems, strict=True), 1):
-        pieces = []
+        pieces: list[PiecePlan] = []
+        texts: list[tuple[Literal["heading", "point"], int | None, str, str]] = []
         if chapter.heading:
-            label = f"chapter {number} heading"
-            pieces += _plan_pieces(
-                "heading", None, chapter.heading, label, memo, engine, pauses, codecs, sample_rate
-            )
-        for index, point in enumerate(chapter.points):
-            label = f"chapter {number}, point {index + 1} ({point.title[:12]})"
-            pieces += _plan_pieces(
-                "point", index, point.text, label, memo, engine, pauses, codecs, sample_rate
-            )
+            texts.append(("heading", None, chapter.heading, f"chapter {number} heading"))
+        for point_index, point in enumerate(chapter.points):
+            label = f"chapter {number}, point {point_index + 1} ({point.title[:12]})"
+            texts.append(("point", point_index, point.text, label))
+        for kind, index, text, label in texts:
+            planned = _plan_pieces(kind, index, text, label, memo, engine, pauses, codecs, rate)
+            if on_piece is not None:
+                for piece in planned:
+                    on_piece(piece)
+            pieces += planned
         chapters.append(ChapterPlan(number, chapter, stem, tuple(pieces)))
-    return BuildPlan(manuscript, tuple(chapters), engine, sample_rate)
+    return BuildPlan(manuscript, tuple(chapters), engine, rate)

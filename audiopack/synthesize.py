@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,23 +50,26 @@ def segment_store_has(store: Store, key: str) -> bool:
 
 async def synthesize_all(
     engine: Engine,
-    segments: Sequence[SegmentPlan],
+    segments: Iterable[SegmentPlan] | AsyncIterable[SegmentPlan],
     store: Store,
     jobs: int,
     progress: Progress,
     on_stored: Callable[[str], None] | None = None,
 ) -> SynthesisReport:
     """Synthesise each segment not in ``store``; every success is stored at once, so an
-    interrupted or failed build loses nothing already made."""
-    missing = [s for s in segments if not segment_store_has(store, s.key)]
-    reused = len(segments) - len(missing)
-    if not missing:
-        return SynthesisReport(0, reused)
-    progress.start(f"synthesising ({engine.name})", sum(len(s.texts) for s in missing))
+    interrupted or failed build loses nothing already made. ``segments`` may still be arriving
+    (a plan being made): each request starts as soon as it arrives, and the progress bar shows
+    once all have."""
+    label = f"synthesising ({engine.name})"
     # Twice the engine's own limit of requests in flight, so that the next requests are ready
     # while earlier answers are being decoded and stored.
     semaphore = asyncio.Semaphore(2 * jobs)
     failures: list[tuple[SegmentPlan, AudiopackError]] = []
+    missing: list[SegmentPlan] = []
+    tasks: list[asyncio.Task[None]] = []
+    running: set[asyncio.Task[None]] = set()
+    reused = total = done = 0
+    shown = False
 
     async def one(segment: SegmentPlan) -> None:
         # The slot is held until the audio is stored, not only while it is synthesised: a
@@ -87,24 +90,45 @@ async def synthesize_all(
                 "engine": engine.name,
             }
             await asyncio.to_thread(store.put, segment.key, meta, {"pcm": audio.pcm})
-        progress.advance(len(segment.texts))
+        nonlocal done
+        done += len(segment.texts)
+        if shown:
+            progress.advance(len(segment.texts))
         if on_stored is not None:
             on_stored(segment.key)
+
+    async def arrivals() -> None:
+        nonlocal reused, total, shown
+        async for segment in _as_async(segments):
+            if failures:
+                return
+            if segment_store_has(store, segment.key):
+                reused += 1
+                continue
+            missing.append(segment)
+            total += len(segment.texts)
+            tasks.append(asyncio.create_task(one(segment)))
+            running.add(tasks[-1])
+        if total:
+            progress.start(label, total)
+            progress.advance(done)
+            shown = True
 
     # The first request that fails for good stops the build: an unreachable service is
     # reported after one request's retries, not after every request's. What was synthesised
     # before is stored and reused by the next run.
-    tasks = [asyncio.create_task(one(segment)) for segment in missing]
+    feeder = asyncio.create_task(arrivals())
     try:
-        pending: set[asyncio.Task[None]] = set(tasks)
-        while pending and not failures:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
+        while not failures and (running or not feeder.done()):
+            waiting = running if feeder.done() else {*running, feeder}
+            finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            running.difference_update(finished)
+            for task in finished:
                 task.result()  # an unexpected error (not AudiopackError) propagates
     finally:
-        for task in tasks:
+        for task in (feeder, *tasks):
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(feeder, *tasks, return_exceptions=True)
         progress.finish()
     if failures:
         order = {segment.key: index for index, segment in enumerate(missing)}
@@ -117,6 +141,17 @@ async def synthesize_all(
             "what was synthesised is cached, run the build again to continue"
         )
     return SynthesisReport(len(missing), reused)
+
+
+async def _as_async(
+    items: Iterable[SegmentPlan] | AsyncIterable[SegmentPlan],
+) -> AsyncIterator[SegmentPlan]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
 
 
 def load_segment(store: Store, key: str) -> tuple[bytes, list[tuple[int, int]]] | None:

@@ -319,3 +319,60 @@ def test_failed_request_stops_the_build_and_keeps_what_was_made(
     result = build_pack(short_script, out, tone_engine)
     total = result.synthesized + result.reused
     assert result.reused > 0 and result.synthesized < total  # the rerun continued
+
+
+def test_synthesis_starts_while_the_rest_is_planned(
+    short_script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last text is planned only once the engine has had a request: a build that planned
+    everything before synthesising would wait here in vain and fail."""
+    import threading
+    from collections.abc import Sequence
+
+    from audiopack import planning
+    from audiopack.model import SegmentAudio
+
+    asked = threading.Event()
+
+    class Recording(ToneEngine):
+        async def synthesize(self, sentences: Sequence[str]) -> SegmentAudio:
+            asked.set()
+            return await super().synthesize(sentences)
+
+    config = BuildConfig(manuscript=short_script, output_dir=tmp_path / "x")
+    texts = [point.text for chapter in pipeline.load(config).chapters for point in chapter.points]
+    plan_pieces = planning._plan_pieces
+    waited: list[bool] = []
+
+    def plan_pieces_late(kind: str, index: int | None, text: str, *rest: object) -> object:
+        if text == texts[-1]:
+            waited.append(asked.wait(timeout=20))
+        return plan_pieces(kind, index, text, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(planning, "_plan_pieces", plan_pieces_late)
+    result = build_pack(short_script, tmp_path / "pack", Recording())
+    assert waited == [True]
+    assert result.synthesized > 0 and result.reused == 0
+
+
+def test_an_error_while_planning_stops_the_build_and_keeps_the_pack(
+    short_script: Path, built: Path, monkeypatch: pytest.MonkeyPatch, tone_engine: ToneEngine
+) -> None:
+    from audiopack import planning
+    from audiopack.errors import ManuscriptError
+
+    _edit(short_script, "。", "，再添一句。")
+    before = _snapshot(built)
+    calls = []
+
+    def failing(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise ManuscriptError("cannot read this text")
+        return plan_pieces(*args)
+
+    plan_pieces = planning._plan_pieces
+    monkeypatch.setattr(planning, "_plan_pieces", failing)
+    with pytest.raises(ManuscriptError, match="cannot read this text"):
+        build_pack(short_script, built, tone_engine)
+    assert _snapshot(built) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -107,8 +107,6 @@ class PieceEncoder:
         segments: Store,
         pieces: Store,
         codecs: Sequence[audio_codec.Codec],
-        todo: list[PiecePlan],
-        waiting_for: set[str],
         rate: int,
     ) -> None:
         self.segments, self.pieces, self.codecs, self.rate = segments, pieces, codecs, rate
@@ -116,14 +114,17 @@ class PieceEncoder:
         self.futures: list[Future[None]] = []
         self.remaining: dict[str, int] = {}
         self.by_segment: dict[str, list[PiecePlan]] = {}
-        self.total = len(todo)
-        for piece in todo:
-            needed = {s.key for s in piece.segments if s.key in waiting_for}
-            self.remaining[piece.key] = len(needed)
-            for key in needed:
-                self.by_segment.setdefault(key, []).append(piece)
-            if not needed:
-                self._submit(piece)
+        self.total = 0
+
+    def add(self, piece: PiecePlan, waiting_for: Collection[str]) -> None:
+        """Encode ``piece`` once the segments ``waiting_for`` (keys) are reported stored."""
+        self.total += 1
+        needed = set(waiting_for)
+        self.remaining[piece.key] = len(needed)
+        for key in needed:
+            self.by_segment.setdefault(key, []).append(piece)
+        if not needed:
+            self._submit(piece)
 
     def _submit(self, piece: PiecePlan) -> None:
         self.futures.append(self.pool.submit(self._build, piece))

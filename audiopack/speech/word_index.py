@@ -19,12 +19,12 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from audiopack.atomic import atomic_path
 from audiopack.usercache import cache_folders
@@ -47,6 +47,8 @@ _READ_WORDS = 40_000
 _STATES = "BMES"
 #: SQLite's default limit on the parameters of one statement is 999 in older builds.
 _BATCH = 900
+
+_V = TypeVar("_V")
 
 _DICTIONARY: Dictionary | None = None
 _LOCK = threading.Lock()
@@ -280,31 +282,38 @@ class _SqliteDictionary:
         self._lock = threading.Lock()
 
     def frequencies(self, words: Collection[str]) -> dict[str, int]:
-        with self._lock:
-            missing = [w for w in words if w not in self._known]
-            for batch in _batches(missing):
-                marks = ",".join("?" * len(batch))
-                found = dict(
-                    self._db.execute(f"SELECT word, freq FROM words WHERE word IN ({marks})", batch)
-                )
-                for word in batch:
-                    self._known[word] = found.get(word, 0)
-            return {w: f for w in words if (f := self._known[w])}
+        return self._rows(words, self._known, "words", "word", ("freq",), lambda row: row[0], 0)
 
     def emissions(self, chars: Collection[str]) -> dict[str, dict[str, float]]:
+        def by_state(row: tuple[Any, ...]) -> dict[str, float]:
+            return {s: p for s, p in zip(_STATES, row, strict=True) if p is not None}
+
+        return self._rows(chars, self._emitted, "emit", "ch", tuple(_STATES.lower()), by_state, {})
+
+    def _rows(
+        self,
+        keys: Collection[str],
+        known: dict[str, _V],
+        table: str,
+        key_column: str,
+        columns: tuple[str, ...],
+        value: Callable[[tuple[Any, ...]], _V],
+        absent: _V,
+    ) -> dict[str, _V]:
+        """``value`` of the ``columns`` of each of ``keys`` that ``table`` holds; ``known``
+        remembers every key asked (``absent`` when not there), so SQLite is asked once."""
         with self._lock:
-            missing = [ch for ch in chars if ch not in self._emitted]
+            missing = [k for k in keys if k not in known]
             for batch in _batches(missing):
                 marks = ",".join("?" * len(batch))
-                query = f"SELECT ch, b, m, e, s FROM emit WHERE ch IN ({marks})"
-                rows = self._db.execute(query, batch)
-                found = {
-                    ch: {s: p for s, p in zip(_STATES, logps, strict=True) if p is not None}
-                    for ch, *logps in rows
-                }
-                for ch in batch:
-                    self._emitted[ch] = found.get(ch, {})
-            return {ch: by_state for ch in chars if (by_state := self._emitted[ch])}
+                query = (
+                    f"SELECT {key_column}, {', '.join(columns)} FROM {table} "
+                    f"WHERE {key_column} IN ({marks})"
+                )
+                found = {key: value(tuple(rest)) for key, *rest in self._db.execute(query, batch)}
+                for key in batch:
+                    known[key] = found.get(key, absent)
+            return {k: v for k in keys if (v := known[k])}
 
     def reading(self, han: str) -> tuple[str, ...]:
         with self._lock:
